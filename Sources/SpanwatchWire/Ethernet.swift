@@ -1,0 +1,51 @@
+// Ethernet II (IEEE 802.3 clause 3.1.1) with IEEE 802.1Q / 802.1ad tags.
+//
+//  0                   6                  12      14
+//  +-------------------+-------------------+-------+-----------
+//  | destination MAC   | source MAC        | type  | payload
+//  +-------------------+-------------------+-------+-----------
+//  A tag (type 0x8100, 0x88A8 or 0x9100) inserts 4 bytes before the real type:
+//  | TPID (2) | PCP:3 DEI:1 VID:12 (2) |
+
+public enum Ethernet {
+    public static let destinationOffset = 0
+    public static let sourceOffset = 6
+    public static let etherTypeOffset = 12
+    public static let headerLength = 14
+    public static let vlanTagLength = 4
+    /// Tags followed before giving up (QinQ is two; a third is seen in the wild).
+    public static let maximumVLANTags = 4
+
+    /// Decodes the Ethernet header and any VLAN tags; returns the offset of the L3 header,
+    /// or nil when decoding stopped (recorded in `frame.stop`).
+    public static func decode(_ bytes: RawSpan, into frame: inout DecodedFrame, snapped: Bool) -> Int? {
+        guard bytes.byteCount >= headerLength else {
+            frame.stop = DecodeStop(layer: .link, reason: snapped ? .snaplen : .truncated,
+                                    required: headerLength, available: bytes.byteCount)
+            return nil
+        }
+        frame.hasEthernet = true
+        frame.destinationMAC = MACAddress(bytes, at: destinationOffset)
+        frame.sourceMAC = MACAddress(bytes, at: sourceOffset)
+        var type = bytes.u16be(etherTypeOffset)
+        var offset = headerLength
+        while type == EtherType.vlan || type == EtherType.qinq || type == EtherType.qinqLegacy {
+            guard Int(frame.vlanCount) < maximumVLANTags else {
+                frame.stop = DecodeStop(layer: .vlan, reason: .tooManyVLANTags)
+                return nil
+            }
+            guard bytes.byteCount >= offset + vlanTagLength else {
+                frame.stop = DecodeStop(layer: .vlan, reason: snapped ? .snaplen : .truncated,
+                                        required: offset + vlanTagLength, available: bytes.byteCount)
+                return nil
+            }
+            let vid = bytes.u16be(offset) & 0x0FFF
+            if frame.vlanCount == 0 { frame.outerVLAN = vid } else if frame.vlanCount == 1 { frame.innerVLAN = vid }
+            frame.vlanCount += 1
+            type = bytes.u16be(offset + 2)
+            offset += vlanTagLength
+        }
+        frame.etherType = type
+        return offset
+    }
+}
