@@ -1,0 +1,94 @@
+import SpanwatchWire
+
+/// Packet time in microseconds since the Unix epoch. Offline runs use it as the clock.
+public typealias Timestamp = Int64
+
+/// Why a flow record was written (`flow.reason`).
+public enum FlowEndReason: String, Sendable {
+    case timeout, closed, shutdown, memcap
+    /// A periodic record for a flow that is still open (OT sessions stay up for weeks).
+    case interim
+}
+
+/// Which side of the flow sent the bytes an event is about.
+public enum StreamDirection: Sendable {
+    case toServer, toClient
+}
+
+/// An anomaly: a malformed frame, a stream problem or a non-conforming application message.
+public struct AnomalyEvent: Sendable {
+    public enum Kind: String, Sendable { case decode, stream, applayer }
+    public var kind: Kind
+    /// A stable name such as `modbus.invalid_length` or `stream.reassembly_gap`.
+    public var event: String
+    public var layer: String
+    /// For decode anomalies without a flow: what the frame revealed.
+    public var sourceIP: IPAddress?
+    public var destinationIP: IPAddress?
+    /// Stream anomalies: the sequence number and length concerned.
+    public var sequence: UInt32?
+    public var length: Int?
+
+    public init(kind: Kind, event: String, layer: String) {
+        self.kind = kind
+        self.event = event
+        self.layer = layer
+    }
+}
+
+/// One Modbus transaction: the request, the response, or both when paired by transaction id.
+public struct ModbusTransaction: Sendable {
+    public var request: ModbusPDU?
+    public var response: ModbusPDU?
+    /// FC 43/14 device identification objects from the response.
+    public var deviceIdentification: ModbusDeviceIdentification?
+    /// A response whose request was never seen (Suricata's unsolicited response).
+    public var unmatchedResponse: Bool { request == nil && response != nil }
+    /// Per-flow transaction counter (EVE `tx_id`).
+    public var transactionIndex: UInt64 = 0
+    /// Request-to-response time in microseconds, when both were seen.
+    public var latency: Int64?
+}
+
+/// What an event is about.
+public enum EventBody: Sendable {
+    case modbus(ModbusTransaction)
+    case flow(FlowEndReason)
+    case anomaly(AnomalyEvent)
+}
+
+/// Where and when an event happened; the flow (when there is one) gives the envelope fields.
+public struct EventContext {
+    public var timestamp: Timestamp
+    /// 1-based frame number in the input that completed the event (files); 0 when unknown.
+    public var pcapCount: UInt64
+    public var interface: String?
+    public var flow: Flow?
+    public var direction: StreamDirection?
+
+    public init(timestamp: Timestamp, pcapCount: UInt64, interface: String?, flow: Flow?, direction: StreamDirection? = nil) {
+        self.timestamp = timestamp
+        self.pcapCount = pcapCount
+        self.interface = interface
+        self.flow = flow
+        self.direction = direction
+    }
+}
+
+/// Receives events in the order they happen. Output implements it; tests collect into arrays.
+public protocol EventSink: AnyObject {
+    func emit(_ context: EventContext, _ body: EventBody)
+}
+
+/// A sink that keeps every event in memory (tests and tools).
+public final class CollectingSink: EventSink {
+    public struct Record {
+        public var context: EventContext
+        public var body: EventBody
+    }
+    public private(set) var records: [Record] = []
+    public init() {}
+    public func emit(_ context: EventContext, _ body: EventBody) {
+        records.append(Record(context: context, body: body))
+    }
+}

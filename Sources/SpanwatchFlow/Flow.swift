@@ -1,0 +1,124 @@
+import SpanwatchWire
+
+/// TCP connection state as the sensor sees it (both directions).
+public enum TCPConnectionState: UInt8, Sendable {
+    case none, synSent, synReceived, established, finWait, closing, closed
+
+    /// Suricata's names for `tcp.state`.
+    public var name: String {
+        switch self {
+        case .none: "none"
+        case .synSent: "syn_sent"
+        case .synReceived: "syn_recv"
+        case .established: "established"
+        case .finWait: "fin_wait1"
+        case .closing: "closing"
+        case .closed: "closed"
+        }
+    }
+}
+
+/// One bidirectional flow. Objects are pooled by the flow table and reused, so steady-state
+/// traffic allocates nothing per packet; `reset` returns one to its initial state.
+public final class Flow {
+    public internal(set) var id: UInt64 = 0
+    public internal(set) var key = FlowKey(a: .none, aPort: 0, b: .none, bPort: 0, ipProtocol: 0)
+    /// The side that opened the flow (or the requester, when the opening was not seen).
+    public internal(set) var clientIP = IPAddress.none
+    public internal(set) var serverIP = IPAddress.none
+    public internal(set) var clientPort: UInt16 = 0
+    public internal(set) var serverPort: UInt16 = 0
+    public internal(set) var ipProtocol: UInt8 = 0
+    public internal(set) var transport: TransportLayer = .none
+    public internal(set) var vlanCount: UInt8 = 0
+    public internal(set) var outerVLAN: UInt16 = 0
+    public internal(set) var innerVLAN: UInt16 = 0
+    public internal(set) var hasEthernet = false
+    public internal(set) var clientMAC = MACAddress(raw: 0)
+    public internal(set) var serverMAC = MACAddress(raw: 0)
+    /// ICMP type/code of the first packet, for Community ID.
+    public internal(set) var icmpType: UInt8 = 0
+    public internal(set) var icmpCode: UInt8 = 0
+    /// Whether the endpoint A of `key` is the client.
+    var clientIsA = true
+
+    public internal(set) var startTime: Timestamp = 0
+    public internal(set) var lastTime: Timestamp = 0
+    public internal(set) var packetsToServer: UInt64 = 0
+    public internal(set) var packetsToClient: UInt64 = 0
+    public internal(set) var bytesToServer: UInt64 = 0
+    public internal(set) var bytesToClient: UInt64 = 0
+    public internal(set) var tcpFlagsToServer = TCPFlags()
+    public internal(set) var tcpFlagsToClient = TCPFlags()
+    public internal(set) var tcpState = TCPConnectionState.none
+    public internal(set) var appProto = AppProtocol.unknown
+    var probeSegments = 0
+    var probeBytes = 0
+    public internal(set) var lastInterim: Timestamp = 0
+
+    var toServerStream = TCPStream()
+    var toClientStream = TCPStream()
+    var session: AppSession? = nil
+
+    // Flow table bookkeeping: slot and intrusive list links.
+    var slot: Int32 = -1
+    var list: UInt8 = 0
+    var previous: Int32 = -1
+    var next: Int32 = -1
+
+    private var cachedCommunityID: String? = nil
+    public var communityIDSeed: UInt16 = 0
+
+    init() {}
+
+    /// Community ID v1, computed once per flow on first use.
+    public var communityID: String {
+        if let cached = cachedCommunityID { return cached }
+        let value: String
+        if transport == .icmp || transport == .icmpv6 {
+            value = CommunityID.compute(source: clientIP, destination: serverIP, ipProtocol: ipProtocol,
+                                        sourcePort: UInt16(icmpType), destinationPort: UInt16(icmpCode), seed: communityIDSeed)
+        } else {
+            value = CommunityID.compute(source: clientIP, destination: serverIP, ipProtocol: ipProtocol,
+                                        sourcePort: clientPort, destinationPort: serverPort, seed: communityIDSeed)
+        }
+        cachedCommunityID = value
+        return value
+    }
+
+    /// EVE's `state`: new, established or closed.
+    public var stateName: String {
+        switch transport {
+        case .tcp:
+            switch tcpState {
+            case .none, .synSent, .synReceived: return (packetsToClient > 0 && packetsToServer > 0 && tcpState == .none) ? "established" : "new"
+            case .established, .finWait, .closing: return "established"
+            case .closed: return "closed"
+            }
+        default:
+            return packetsToClient > 0 && packetsToServer > 0 ? "established" : "new"
+        }
+    }
+
+    public var midstream: Bool { toServerStream.midstream || toClientStream.midstream }
+
+    /// Reassembly gaps and different-data overlaps seen in both directions.
+    public var reassemblyGaps: Int { toServerStream.gaps + toClientStream.gaps }
+    public var overlapsDifferent: Int { toServerStream.overlapsDifferent + toClientStream.overlapsDifferent }
+
+    func reset(memory: ReassemblyMemory) {
+        toServerStream.release(memory: memory)
+        toClientStream.release(memory: memory)
+        session = nil
+        cachedCommunityID = nil
+        packetsToServer = 0; packetsToClient = 0; bytesToServer = 0; bytesToClient = 0
+        tcpFlagsToServer = TCPFlags(); tcpFlagsToClient = TCPFlags()
+        tcpState = .none
+        appProto = .unknown
+        probeSegments = 0; probeBytes = 0
+        lastInterim = 0
+        hasEthernet = false
+        vlanCount = 0; outerVLAN = 0; innerVLAN = 0
+        icmpType = 0; icmpCode = 0
+    }
+}

@@ -1,0 +1,122 @@
+import SpanwatchWire
+
+/// Modbus/TCP over one flow: frames ADUs in both directions, pairs requests with responses
+/// by transaction id, and emits one `modbus` event per transaction.
+public final class ModbusSession: AppSession {
+    struct Pending {
+        var pdu: ModbusPDU
+        var time: Timestamp
+        var order: UInt64
+    }
+
+    var toServer = StreamFramingDriver<ModbusTCP>()
+    var toClient = StreamFramingDriver<ModbusTCP>()
+    var pending: [UInt16: Pending] = [:]
+    var requestOrder: UInt64 = 0
+    var transactionIndex: UInt64 = 0
+    let limits: SessionLimits
+    public private(set) var requests = 0
+    public private(set) var responses = 0
+    public private(set) var unmatchedResponses = 0
+    public private(set) var evictedRequests = 0
+
+    public init(limits: SessionLimits) {
+        self.limits = limits
+    }
+
+    public var heapBytes: Int {
+        toServer.heapBytes + toClient.heapBytes + pending.capacity * (MemoryLayout<Pending>.stride + 2)
+    }
+
+    public func receive(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
+        let segmentLength = bytes.byteCount
+        let onInvalid: (String) -> Void = { anomaly in
+            var event = AnomalyEvent(kind: .applayer, event: anomaly, layer: "modbus")
+            event.length = segmentLength
+            emitter.emitApp(.anomaly(event), flow: flow, direction: direction)
+        }
+        if direction == .toServer {
+            toServer.feed(bytes, onFrame: { handleRequest($0, flow: flow, emitter: emitter) }, onInvalid: onInvalid)
+        } else {
+            toClient.feed(bytes, onFrame: { handleResponse($0, flow: flow, emitter: emitter) }, onInvalid: onInvalid)
+        }
+    }
+
+    public func gap(direction: StreamDirection) {
+        if direction == .toServer { toServer.gap() } else { toClient.gap() }
+    }
+
+    public func finish(flow: Flow, emitter: AppEventEmitter) {
+        // Unanswered requests, oldest first.
+        for entry in pending.values.sorted(by: { $0.order < $1.order }) {
+            emitTransaction(request: entry.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
+        }
+        pending.removeAll()
+    }
+
+    private func handleRequest(_ adu: RawSpan, flow: Flow, emitter: AppEventEmitter) {
+        let pdu = ModbusTCP.parse(adu, direction: .request)
+        requests += 1
+        reportAnomalies(pdu.anomalies, flow: flow, direction: .toServer, emitter: emitter)
+        if let previous = pending[pdu.transactionId] {
+            // Transaction id reused before its answer: the old request stays unanswered.
+            pending[pdu.transactionId] = nil
+            emitTransaction(request: previous.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
+        }
+        if pending.count >= limits.maximumPendingModbusRequests, let oldest = pending.min(by: { $0.value.order < $1.value.order }) {
+            pending[oldest.key] = nil
+            evictedRequests += 1
+            var event = AnomalyEvent(kind: .applayer, event: "modbus.request_flood", layer: "modbus")
+            event.length = limits.maximumPendingModbusRequests
+            emitter.emitApp(.anomaly(event), flow: flow, direction: .toServer)
+            emitTransaction(request: oldest.value.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
+        }
+        requestOrder += 1
+        pending[pdu.transactionId] = Pending(pdu: pdu, time: flow.lastTime, order: requestOrder)
+    }
+
+    private func handleResponse(_ adu: RawSpan, flow: Flow, emitter: AppEventEmitter) {
+        let pdu = ModbusTCP.parse(adu, direction: .response)
+        responses += 1
+        reportAnomalies(pdu.anomalies, flow: flow, direction: .toClient, emitter: emitter)
+        let identification = pdu.function == .encapsulatedInterfaceTransport && !pdu.isException
+            ? ModbusDeviceIdentification(responseADU: adu) : nil
+        if let request = pending.removeValue(forKey: pdu.transactionId) {
+            var response = pdu
+            // Responses to writes of many values echo only address and quantity: keep the request's.
+            if !response.hasAddress && request.pdu.hasAddress && !response.isException {
+                response.address = request.pdu.address
+                response.quantity = request.pdu.quantity
+                response.hasAddress = true
+                response.hasQuantity = request.pdu.hasQuantity
+            }
+            if request.pdu.function != pdu.function {
+                let event = AnomalyEvent(kind: .applayer, event: "modbus.response_function_mismatch", layer: "modbus")
+                emitter.emitApp(.anomaly(event), flow: flow, direction: .toClient)
+            }
+            emitTransaction(request: request.pdu, response: response, identification: identification,
+                            latency: flow.lastTime - request.time, flow: flow, emitter: emitter)
+        } else {
+            unmatchedResponses += 1
+            let event = AnomalyEvent(kind: .applayer, event: "modbus.unsolicited_response", layer: "modbus")
+            emitter.emitApp(.anomaly(event), flow: flow, direction: .toClient)
+            emitTransaction(request: nil, response: pdu, identification: identification, latency: nil, flow: flow, emitter: emitter)
+        }
+    }
+
+    private func reportAnomalies(_ anomalies: ModbusAnomalies, flow: Flow, direction: StreamDirection, emitter: AppEventEmitter) {
+        guard !anomalies.isEmpty else { return }
+        for name in anomalies.eventNames {
+            emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: name, layer: "modbus")), flow: flow, direction: direction)
+        }
+    }
+
+    private func emitTransaction(request: ModbusPDU?, response: ModbusPDU?, identification: ModbusDeviceIdentification?,
+                                 latency: Int64?, flow: Flow, emitter: AppEventEmitter) {
+        var transaction = ModbusTransaction(request: request, response: response, deviceIdentification: identification)
+        transaction.transactionIndex = transactionIndex
+        transaction.latency = latency
+        transactionIndex += 1
+        emitter.emitApp(.modbus(transaction), flow: flow, direction: response != nil ? .toClient : .toServer)
+    }
+}

@@ -1,0 +1,404 @@
+import SpanwatchWire
+
+/// Engine settings the flow layer needs.
+public struct EngineConfiguration: Sendable {
+    public var flowTable = FlowTableLimits()
+    public var reassembly = ReassemblyLimits()
+    public var sessions = SessionLimits()
+    public var detection = AppDetector.Limits()
+    public var communityIDSeed: UInt16 = 0
+    /// Decode anomalies written per second of packet time at most (the rest are counted).
+    public var anomalyRateLimit = 100
+    public init() {}
+}
+
+/// Counters for everything the engine saw, skipped or dropped.
+public struct EngineCounters: Sendable, Equatable {
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var invalid: UInt64 = 0
+    public var snapTruncated: UInt64 = 0
+    public var nonIP: UInt64 = 0
+    public var ipv4: UInt64 = 0
+    public var ipv6: UInt64 = 0
+    public var tcp: UInt64 = 0
+    public var udp: UInt64 = 0
+    public var icmp: UInt64 = 0
+    public var vlanTagged: UInt64 = 0
+    public var fragmentsSkipped: UInt64 = 0
+    public var reassemblyGaps: UInt64 = 0
+    public var overlapsDifferent: UInt64 = 0
+    public var appDetected: UInt64 = 0
+    public var appDetectionFailed: UInt64 = 0
+    public var appParseErrors: UInt64 = 0
+    public var anomaliesSuppressed: UInt64 = 0
+    public var events: UInt64 = 0
+    public init() {}
+}
+
+/// The single-threaded packet path: decode → flow → reassembly → app parser → events.
+public final class PacketProcessor: AppEventEmitter {
+    public let configuration: EngineConfiguration
+    public let table: FlowTable
+    let sink: EventSink
+    var frame = DecodedFrame()
+    public private(set) var counters = EngineCounters()
+    var now: Timestamp = 0
+    var currentPcapCount: UInt64 = 0
+    var currentInterface: String? = nil
+    var lastExpiry: Timestamp = 0
+    var anomalyWindowStart: Timestamp = 0
+    var anomaliesInWindow = 0
+
+    static let servicePorts: Set<UInt16> = [20, 21, 22, 23, 25, 53, 67, 69, 80, 102, 110, 123, 135, 137, 138, 139, 143, 161, 162, 389, 443,
+                                            445, 502, 514, 636, 993, 995, 1433, 1883, 2222, 2404, 3306, 3389, 4840, 5353, 5355, 5432,
+                                            5900, 6514, 8080, 8883, 20000, 44818, 47808]
+
+    public init(configuration: EngineConfiguration, sink: EventSink) {
+        self.configuration = configuration
+        self.table = FlowTable(limits: configuration.flowTable)
+        self.sink = sink
+    }
+
+    /// Processes one captured frame. `timestamp` is packet time in microseconds.
+    public func process(_ bytes: RawSpan, linkType: LinkType, wireLength: Int, timestamp: Timestamp,
+                        pcapCount: UInt64, interface: String? = nil) {
+        now = timestamp
+        currentPcapCount = pcapCount
+        currentInterface = interface
+        counters.packets += 1
+        counters.bytes += UInt64(wireLength)
+        FrameDecoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &frame)
+
+        if now - lastExpiry >= 1_000_000 || now < lastExpiry {
+            lastExpiry = now
+            table.expire(now: now, onEnd: endFlow)
+        }
+
+        if let stop = frame.stop {
+            if stop.isAnomaly {
+                counters.invalid += 1
+                reportDecodeAnomaly(stop)
+            } else {
+                counters.snapTruncated += 1
+            }
+        }
+        if frame.vlanCount > 0 { counters.vlanTagged += 1 }
+        switch frame.network {
+        case .ipv4: counters.ipv4 += 1
+        case .ipv6: counters.ipv6 += 1
+        default:
+            counters.nonIP += 1
+            return
+        }
+        if frame.isNonFirstFragment {
+            counters.fragmentsSkipped += 1
+            return
+        }
+        switch frame.transport {
+        case .tcp: counters.tcp += 1
+        case .udp: counters.udp += 1
+        case .icmp, .icmpv6: counters.icmp += 1
+        case .other: break
+        case .none: return  // the transport header could not be read: no flow key
+        }
+
+        var sourceIsA = true
+        let key = FlowKey(frame: frame, sourceIsA: &sourceIsA)
+        let flow: Flow
+        let isNew: Bool
+        if let existing = table.lookup(key) {
+            flow = existing
+            isNew = false
+        } else {
+            flow = table.insert(key, onEnd: endFlow)
+            initialize(flow, sourceIsA: sourceIsA, timestamp: timestamp)
+            isNew = true
+        }
+        let toServer = sourceIsA == flow.clientIsA
+        flow.lastTime = timestamp
+        if toServer {
+            flow.packetsToServer += 1
+            flow.bytesToServer += UInt64(wireLength)
+        } else {
+            flow.packetsToClient += 1
+            flow.bytesToClient += UInt64(wireLength)
+        }
+        if frame.hasEthernet && !isNew && !flow.hasEthernet {
+            flow.hasEthernet = true
+        }
+        if frame.hasEthernet && toServer && flow.packetsToServer == 1 { flow.clientMAC = frame.sourceMAC; flow.serverMAC = frame.destinationMAC }
+        if frame.hasEthernet && !toServer && flow.packetsToClient == 1 && flow.packetsToServer == 0 {
+            flow.serverMAC = frame.sourceMAC; flow.clientMAC = frame.destinationMAC
+        }
+
+        let payloadEnd = frame.payloadOffset + frame.payloadLength
+        let payload = bytes.extracting(frame.payloadOffset..<payloadEnd)
+        if frame.transport == .tcp {
+            handleTCP(flow, toServer: toServer, payload: payload)
+        } else if frame.transport == .udp && frame.payloadLength > 0 {
+            deliver(payload, flow: flow, direction: toServer ? .toServer : .toClient)
+        }
+        table.touch(flow)
+        emitInterimIfDue(flow)
+    }
+
+    /// End of input or shutdown: every flow gets its final record.
+    public func finish(reasonOverride: FlowEndReason? = nil) {
+        table.flushAll(onEnd: endFlow)
+    }
+
+    /// Ends flows idle past their timeouts at `time` (live capture calls this on a timer).
+    public func advanceClock(to time: Timestamp) {
+        guard time > now else { return }
+        now = time
+        lastExpiry = time
+        table.expire(now: time, onEnd: endFlow)
+    }
+
+    // MARK: - Flows
+
+    private func initialize(_ flow: Flow, sourceIsA: Bool, timestamp: Timestamp) {
+        let sourceIsClient = sourceIsClientOfNewFlow()
+        flow.clientIsA = sourceIsClient == sourceIsA
+        flow.clientIP = sourceIsClient ? frame.sourceIP : frame.destinationIP
+        flow.serverIP = sourceIsClient ? frame.destinationIP : frame.sourceIP
+        flow.clientPort = frame.hasPorts ? (sourceIsClient ? frame.sourcePort : frame.destinationPort) : 0
+        flow.serverPort = frame.hasPorts ? (sourceIsClient ? frame.destinationPort : frame.sourcePort) : 0
+        flow.ipProtocol = frame.ipProtocol
+        flow.transport = frame.transport
+        flow.vlanCount = frame.vlanCount
+        flow.outerVLAN = frame.outerVLAN
+        flow.innerVLAN = frame.innerVLAN
+        flow.hasEthernet = frame.hasEthernet
+        if frame.hasEthernet {
+            flow.clientMAC = sourceIsClient ? frame.sourceMAC : frame.destinationMAC
+            flow.serverMAC = sourceIsClient ? frame.destinationMAC : frame.sourceMAC
+        }
+        flow.icmpType = frame.icmpType
+        flow.icmpCode = frame.icmpCode
+        if frame.transport == .icmp && frame.icmpType == 0 || frame.transport == .icmpv6 && frame.icmpType == 129 {
+            flow.icmpType = frame.icmpType == 0 ? 8 : 128  // a reply seen first: hash as its request
+        }
+        flow.startTime = timestamp
+        flow.lastTime = timestamp
+        flow.lastInterim = timestamp
+        flow.communityIDSeed = configuration.communityIDSeed
+        flow.id = PacketProcessor.flowId(key: flow.key, start: timestamp)
+    }
+
+    /// Orientation of a flow's first packet: SYN, then ICMP type, then ports.
+    private func sourceIsClientOfNewFlow() -> Bool {
+        switch frame.transport {
+        case .tcp:
+            if frame.tcpFlags.contains(.syn) { return !frame.tcpFlags.contains(.ack) }
+        case .icmp:
+            return frame.icmpType != 0
+        case .icmpv6:
+            return frame.icmpType != 129
+        default:
+            break
+        }
+        guard frame.hasPorts else { return true }
+        let source = frame.sourcePort, destination = frame.destinationPort
+        let sourceKnown = PacketProcessor.servicePorts.contains(source)
+        let destinationKnown = PacketProcessor.servicePorts.contains(destination)
+        if destinationKnown != sourceKnown { return destinationKnown }
+        if (source < 1024) != (destination < 1024) { return destination < 1024 }
+        return true
+    }
+
+    /// A 51-bit id (EVE's limit), stable for the same input: a mix of the key and start time.
+    static func flowId(key: FlowKey, start: Timestamp) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for v in [key.aHigh, key.aLow, key.bHigh, key.bLow, UInt64(key.aPort) << 16 | UInt64(key.bPort),
+                  UInt64(key.ipProtocol) << 32 | UInt64(key.vlans), UInt64(bitPattern: start)] {
+            h ^= v &+ 0x9E37_79B9_7F4A_7C15 &+ (h << 6) &+ (h >> 2)
+            h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+            h ^= h >> 31
+        }
+        let id = h & 0x7_FFFF_FFFF_FFFF
+        return id == 0 ? 1 : id
+    }
+
+    private func endFlow(_ flow: Flow, reason: FlowEndReason) {
+        if flow.transport == .tcp {
+            var bridge = StreamBridge(processor: self, flow: flow, direction: .toServer)
+            flow.toServerStream.flush(limits: configuration.reassembly, memory: table.memory, receiver: &bridge)
+            var back = StreamBridge(processor: self, flow: flow, direction: .toClient)
+            flow.toClientStream.flush(limits: configuration.reassembly, memory: table.memory, receiver: &back)
+        }
+        flow.session?.finish(flow: flow, emitter: self)
+        emit(EventContext(timestamp: max(now, flow.lastTime), pcapCount: currentPcapCount, interface: currentInterface, flow: flow),
+             .flow(reason))
+    }
+
+    private func emitInterimIfDue(_ flow: Flow) {
+        let interval = configuration.flowTable.interimInterval * 1_000_000
+        guard interval > 0, now - flow.lastInterim >= interval else { return }
+        flow.lastInterim = now
+        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow), .flow(.interim))
+    }
+
+    // MARK: - TCP
+
+    private func handleTCP(_ flow: Flow, toServer: Bool, payload: RawSpan) {
+        let flags = frame.tcpFlags
+        if toServer { flow.tcpFlagsToServer.formUnion(flags) } else { flow.tcpFlagsToClient.formUnion(flags) }
+        advanceTCPState(flow, toServer: toServer, flags: flags)
+        let limits = configuration.reassembly
+        let direction: StreamDirection = toServer ? .toServer : .toClient
+        var bridge = StreamBridge(processor: self, flow: flow, direction: direction)
+        if flags.contains(.syn) {
+            if toServer {
+                flow.toServerStream.synchronize(synSequence: frame.tcpSequence)
+            } else {
+                flow.toClientStream.synchronize(synSequence: frame.tcpSequence)
+            }
+        }
+        if payload.byteCount > 0 && !flags.contains(.rst) {
+            let sequence = flags.contains(.syn) ? frame.tcpSequence &+ 1 : frame.tcpSequence
+            if toServer {
+                flow.toServerStream.receive(sequence: sequence, payload: payload, limits: limits, memory: table.memory, receiver: &bridge)
+            } else {
+                flow.toClientStream.receive(sequence: sequence, payload: payload, limits: limits, memory: table.memory, receiver: &bridge)
+            }
+        }
+        if flags.contains(.fin) {
+            if toServer {
+                flow.toServerStream.noteFin(sequence: frame.tcpSequence, payloadLength: payload.byteCount)
+            } else {
+                flow.toClientStream.noteFin(sequence: frame.tcpSequence, payloadLength: payload.byteCount)
+            }
+        }
+        if flags.contains(.ack) {
+            // This packet acknowledges the other direction's bytes.
+            var other = StreamBridge(processor: self, flow: flow, direction: toServer ? .toClient : .toServer)
+            if toServer {
+                flow.toClientStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
+            } else {
+                flow.toServerStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
+            }
+        }
+    }
+
+    private func advanceTCPState(_ flow: Flow, toServer: Bool, flags: TCPFlags) {
+        if flags.contains(.rst) {
+            flow.tcpState = .closed
+            return
+        }
+        switch flow.tcpState {
+        case .none:
+            if flags.contains(.syn) {
+                flow.tcpState = flags.contains(.ack) ? .synReceived : .synSent
+            } else if flow.packetsToServer > 0 && flow.packetsToClient > 0 {
+                flow.tcpState = .established  // picked up midstream, both sides talking
+            }
+        case .synSent:
+            if flags.contains(.syn) && flags.contains(.ack) && !toServer { flow.tcpState = .synReceived }
+        case .synReceived:
+            if flags.contains(.ack) && !flags.contains(.syn) { flow.tcpState = .established }
+        case .established:
+            if flags.contains(.fin) { flow.tcpState = .finWait }
+        case .finWait:
+            let bothFin = flow.tcpFlagsToServer.contains(.fin) && flow.tcpFlagsToClient.contains(.fin)
+            if bothFin { flow.tcpState = .closing }
+        case .closing:
+            if flags.contains(.ack) && !flags.contains(.fin) { flow.tcpState = .closed }
+        case .closed:
+            break
+        }
+        if flow.tcpState == .synReceived || flow.tcpState == .synSent, flags.contains(.fin) { flow.tcpState = .finWait }
+    }
+
+    // MARK: - Application layer
+
+    /// In-order payload for the app layer: detect the protocol first, then parse.
+    func deliver(_ bytes: RawSpan, flow: Flow, direction: StreamDirection) {
+        if flow.appProto == .unknown {
+            let detected = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, limits: configuration.detection)
+            if detected != .unknown, let session = AppDetector.makeSession(detected, limits: configuration.sessions) {
+                flow.appProto = detected
+                flow.session = session
+                table.noteSession()
+                counters.appDetected += 1
+            } else {
+                flow.probeSegments += 1
+                flow.probeBytes += bytes.byteCount
+                if flow.probeSegments >= AppDetector.maximumProbeSegments * 2 || flow.probeBytes >= AppDetector.maximumProbeBytes * 2 {
+                    flow.appProto = .failed
+                    counters.appDetectionFailed += 1
+                }
+                return
+            }
+        }
+        flow.session?.receive(bytes, direction: direction, flow: flow, emitter: self)
+    }
+
+    func streamGap(flow: Flow, direction: StreamDirection, length: UInt32) {
+        counters.reassemblyGaps += 1
+        flow.session?.gap(direction: direction)
+        var event = AnomalyEvent(kind: .stream, event: "stream.reassembly_gap", layer: "tcp")
+        event.length = Int(length)
+        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), .anomaly(event))
+    }
+
+    func streamOverlapDifferent(flow: Flow, direction: StreamDirection, sequence: UInt32, length: Int) {
+        counters.overlapsDifferent += 1
+        var event = AnomalyEvent(kind: .stream, event: "stream.reassembly_overlap_different_data", layer: "tcp")
+        event.sequence = sequence
+        event.length = length
+        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), .anomaly(event))
+    }
+
+    public func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?) {
+        if case .anomaly = body { counters.appParseErrors += 1 }
+        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), body)
+    }
+
+    // MARK: - Events
+
+    private func reportDecodeAnomaly(_ stop: DecodeStop) {
+        // A flood of malformed frames must not become a flood of events: a per-second budget.
+        if now - anomalyWindowStart >= 1_000_000 || now < anomalyWindowStart {
+            anomalyWindowStart = now
+            anomaliesInWindow = 0
+        }
+        guard anomaliesInWindow < configuration.anomalyRateLimit else {
+            counters.anomaliesSuppressed += 1
+            return
+        }
+        anomaliesInWindow += 1
+        var event = AnomalyEvent(kind: .decode, event: stop.eventName, layer: stop.layer.description)
+        if frame.network == .ipv4 || frame.network == .ipv6 {
+            event.sourceIP = frame.sourceIP
+            event.destinationIP = frame.destinationIP
+        }
+        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: nil), .anomaly(event))
+    }
+
+    func emit(_ context: EventContext, _ body: EventBody) {
+        counters.events += 1
+        sink.emit(context, body)
+    }
+}
+
+/// Connects one direction of a flow's reassembly to the processor.
+struct StreamBridge: TCPStreamReceiver {
+    unowned let processor: PacketProcessor
+    unowned let flow: Flow
+    let direction: StreamDirection
+
+    mutating func streamData(_ bytes: RawSpan) {
+        processor.deliver(bytes, flow: flow, direction: direction)
+    }
+
+    mutating func streamGap(length: UInt32) {
+        processor.streamGap(flow: flow, direction: direction, length: length)
+    }
+
+    mutating func streamOverlapDifferent(sequence: UInt32, length: Int) {
+        processor.streamOverlapDifferent(flow: flow, direction: direction, sequence: sequence, length: length)
+    }
+}
