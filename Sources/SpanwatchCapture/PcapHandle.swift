@@ -85,7 +85,8 @@ public final class PcapHandle {
     public static func openOffline(path: String) throws(CaptureError) -> PcapHandle {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_open_offline(path, &errbuf) else {
-            throw CaptureError("\(path): \(String(cString: errbuf))")
+            let message = String(cString: errbuf)
+            throw CaptureError(message.hasPrefix(path) ? message : "\(path): \(message)")
         }
         let result = PcapHandle(handle: handle, name: path, isLive: false)
         guard result.linkType.isSupported else {

@@ -46,7 +46,7 @@ public enum AppDetector {
             // Off port 502, demand a plausible function code too: Modbus's header is weak evidence.
             if serverPort == 502 { return .modbus }
             let function = bytes.u8(ModbusTCP.functionOffset) & 0x7F
-            if ModbusFunction(rawValue: function).category == "PUBLIC_ASSIGNED" && bytes.u8(ModbusTCP.unitIdOffset) != 0xFF || function == 90 {
+            if function != 0 && (ModbusFunction(rawValue: function).category == "PUBLIC_ASSIGNED" || function == 90) {
                 return .modbus
             }
         }

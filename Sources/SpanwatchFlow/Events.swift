@@ -80,15 +80,49 @@ public protocol EventSink: AnyObject {
     func emit(_ context: EventContext, _ body: EventBody)
 }
 
-/// A sink that keeps every event in memory (tests and tools).
+/// The envelope facts of a flow, copied: `Flow` objects are pooled and reused, so anything
+/// that keeps an event past `emit` must keep a snapshot, not the flow.
+public struct FlowSnapshot: Sendable, Equatable {
+    public var id: UInt64
+    public var clientIP: IPAddress
+    public var serverIP: IPAddress
+    public var clientPort: UInt16
+    public var serverPort: UInt16
+    public var ipProtocol: UInt8
+    public var appProto: AppProtocol
+    public var communityID: String
+    public var packetsToServer: UInt64
+    public var packetsToClient: UInt64
+    public var bytesToServer: UInt64
+    public var bytesToClient: UInt64
+    public var state: String
+    public var midstream: Bool
+    public var vlans: [UInt16]
+}
+
+extension Flow {
+    public func snapshot() -> FlowSnapshot {
+        FlowSnapshot(id: id, clientIP: clientIP, serverIP: serverIP, clientPort: clientPort, serverPort: serverPort,
+                     ipProtocol: ipProtocol, appProto: appProto, communityID: communityID,
+                     packetsToServer: packetsToServer, packetsToClient: packetsToClient,
+                     bytesToServer: bytesToServer, bytesToClient: bytesToClient, state: stateName, midstream: midstream,
+                     vlans: Array([outerVLAN, innerVLAN].prefix(Int(vlanCount))))
+    }
+}
+
+/// A sink that keeps every event in memory (tests and tools), with flow snapshots.
 public final class CollectingSink: EventSink {
     public struct Record {
-        public var context: EventContext
+        public var timestamp: Timestamp
+        public var pcapCount: UInt64
+        public var flow: FlowSnapshot?
+        public var direction: StreamDirection?
         public var body: EventBody
     }
     public private(set) var records: [Record] = []
     public init() {}
     public func emit(_ context: EventContext, _ body: EventBody) {
-        records.append(Record(context: context, body: body))
+        records.append(Record(timestamp: context.timestamp, pcapCount: context.pcapCount, flow: context.flow?.snapshot(),
+                              direction: context.direction, body: body))
     }
 }

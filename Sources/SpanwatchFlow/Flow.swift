@@ -100,7 +100,8 @@ public final class Flow {
         }
     }
 
-    public var midstream: Bool { toServerStream.midstream || toClientStream.midstream }
+    /// The flow's TCP stream was picked up without its SYN (the capture began mid-session).
+    public internal(set) var midstream = false
 
     /// Reassembly gaps and different-data overlaps seen in both directions.
     public var reassemblyGaps: Int { toServerStream.gaps + toClientStream.gaps }
@@ -117,6 +118,7 @@ public final class Flow {
         appProto = .unknown
         probeSegments = 0; probeBytes = 0
         lastInterim = 0
+        midstream = false
         hasEthernet = false
         vlanCount = 0; outerVLAN = 0; innerVLAN = 0
         icmpType = 0; icmpCode = 0

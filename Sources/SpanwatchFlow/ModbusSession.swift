@@ -98,8 +98,12 @@ public final class ModbusSession: AppSession {
                             latency: flow.lastTime - request.time, flow: flow, emitter: emitter)
         } else {
             unmatchedResponses += 1
-            let event = AnomalyEvent(kind: .applayer, event: "modbus.unsolicited_response", layer: "modbus")
-            emitter.emitApp(.anomaly(event), flow: flow, direction: .toClient)
+            // A capture that starts mid-session shows answers to requests sent before it began:
+            // that is not the device's fault, so only a response after the first request counts.
+            if !(flow.midstream && requests == 0) {
+                let event = AnomalyEvent(kind: .applayer, event: "modbus.unsolicited_response", layer: "modbus")
+                emitter.emitApp(.anomaly(event), flow: flow, direction: .toClient)
+            }
             emitTransaction(request: nil, response: pdu, identification: identification, latency: nil, flow: flow, emitter: emitter)
         }
     }

@@ -258,6 +258,7 @@ public final class PacketProcessor: AppEventEmitter {
             }
         }
         if payload.byteCount > 0 && !flags.contains(.rst) {
+            if !(toServer ? flow.toServerStream.initialized : flow.toClientStream.initialized) { flow.midstream = true }
             let sequence = flags.contains(.syn) ? frame.tcpSequence &+ 1 : frame.tcpSequence
             if toServer {
                 flow.toServerStream.receive(sequence: sequence, payload: payload, limits: limits, memory: table.memory, receiver: &bridge)

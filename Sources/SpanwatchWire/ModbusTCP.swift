@@ -47,8 +47,6 @@ public enum ModbusTCP: StreamFramer {
         guard bytes.u16be(protocolIdOffset) == 0 else { return false }
         let length = Int(bytes.u16be(lengthOffset))
         guard length >= minimumLengthField, length <= maximumLengthField else { return false }
-        let function = bytes.u8(functionOffset) & ~exceptionBit
-        guard function != 0 else { return false }
         // A lone segment should hold whole ADUs, so a length far beyond it is not Modbus.
         return lengthPrefix + length <= bytes.byteCount || bytes.byteCount < 64
     }

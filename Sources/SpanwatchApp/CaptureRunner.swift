@@ -1,0 +1,126 @@
+import SpanwatchCapture
+import SpanwatchFlow
+import SpanwatchWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a run over files or interfaces counted outside the engine.
+public struct CaptureSummary: Sendable {
+    public var frames: UInt64 = 0
+    /// Files whose reading stopped at damage (truncated or corrupt records).
+    public var readErrors: [String] = []
+    public var kernel: [String: KernelCounters] = [:]
+}
+
+/// Set from a signal handler; the capture loop polls it.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
+/// Feeds captured frames to the engine: files one after another, or live interfaces.
+public enum CaptureRunner {
+    /// Opens every file first (so a bad one fails before any output), then reads them in order.
+    public static func openFiles(_ paths: [String], filter: String?) throws(CaptureError) -> [PcapHandle] {
+        var handles = [PcapHandle]()
+        for path in paths {
+            let handle = try PcapHandle.openOffline(path: path)
+            if let filter { try handle.setFilter(filter) }
+            handles.append(handle)
+        }
+        return handles
+    }
+
+    /// Reads the files to the end. A record damaged mid-file ends that file with a counted
+    /// error; everything before it has been processed.
+    public static func runOffline(_ handles: [PcapHandle], processor: PacketProcessor) -> CaptureSummary {
+        var summary = CaptureSummary()
+        var pcapCount: UInt64 = 0
+        for handle in handles {
+            let linkType = handle.linkType
+            reading: while true {
+                let outcome = handle.next { header, bytes in
+                    pcapCount += 1
+                    let time = header.seconds * 1_000_000 + Int64(header.microseconds)
+                    processor.process(bytes, linkType: linkType, wireLength: header.wireLength, timestamp: time, pcapCount: pcapCount)
+                }
+                switch outcome {
+                case .packet, .timeout: continue
+                case .end: break reading
+                case .error(let message):
+                    summary.readErrors.append(message)
+                    break reading
+                }
+            }
+        }
+        summary.frames = pcapCount
+        processor.finish()
+        return summary
+    }
+
+    /// Live capture on a dedicated thread-like loop (the caller's thread): poll() over every
+    /// interface, read what is ready, expire flows on wall time while the link is quiet.
+    /// Returns on SIGINT/SIGTERM or after `duration` seconds.
+    public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
+                               processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil) throws(CaptureError) -> CaptureSummary {
+        var handles = [PcapHandle]()
+        for name in interfaces {
+            let handle = try PcapHandle.openLive(interface: name, options: options)
+            if let filter { try handle.setFilter(filter) }
+            handle.setNonBlocking(true)
+            handles.append(handle)
+        }
+        installStopHandlers()
+        var summary = CaptureSummary()
+        var descriptors = handles.map { pollfd(fd: $0.selectableDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
+        let started = monotonicSeconds()
+        var frames: UInt64 = 0
+        while stopRequested == 0 {
+            if let duration, monotonicSeconds() - started >= duration { break }
+            if let packetLimit, frames >= packetLimit { break }
+            _ = poll(&descriptors, nfds_t(descriptors.count), 100)
+            var any = false
+            for (i, handle) in handles.enumerated() {
+                let linkType = handle.linkType
+                let name = handle.name
+                var burst = 0
+                while burst < 4096 {
+                    let outcome = handle.next { header, bytes in
+                        frames += 1
+                        let time = header.seconds * 1_000_000 + Int64(header.microseconds)
+                        processor.process(bytes, linkType: linkType, wireLength: header.wireLength, timestamp: time, pcapCount: 0, interface: name)
+                    }
+                    guard outcome == .packet else {
+                        if case .error(let message) = outcome { summary.readErrors.append(message) }
+                        break
+                    }
+                    burst += 1
+                    any = true
+                }
+                descriptors[i].revents = 0
+            }
+            if !any { processor.advanceClock(to: wallClockMicroseconds()) }
+        }
+        for handle in handles { summary.kernel[handle.name] = handle.refreshKernelCounters() }
+        summary.frames = frames
+        processor.finish()
+        return summary
+    }
+
+    static func installStopHandlers() {
+        stopRequested = 0
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func wallClockMicroseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}

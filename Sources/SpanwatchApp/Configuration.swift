@@ -1,0 +1,250 @@
+import SpanwatchFlow
+import Yams
+
+/// A configuration problem: names the file, line and key, as `check-config` prints it.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The whole spanwatch configuration (config/spanwatch.yaml documents every key).
+public struct SpanwatchConfiguration: Sendable {
+    public var sensorName = "spanwatch"
+    public var interfaces: [String] = []
+    public var snapLength = 9216 + 64
+    public var bufferSize = 64 << 20
+    public var promiscuous = true
+    public var bpf: String? = nil
+    public var evePath: String? = nil
+    public var eveTypes: Set<String>? = nil
+    public var engine = EngineConfiguration()
+
+    public static let knownEventTypes: Set<String> = ["modbus", "dnp3", "s7comm", "cotp", "mqtt", "http", "dns", "flow",
+                                                      "anomaly", "asset", "stats", "alert"]
+
+    public init() {}
+
+    /// Loads and validates a YAML file; every unknown key or bad value is an error naming its line.
+    public static func load(path: String) throws(ConfigurationError) -> SpanwatchConfiguration {
+        let text: String
+        do {
+            text = try readTextFile(path)
+        } catch {
+            throw ConfigurationError("\(path): \(error)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> SpanwatchConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        var config = SpanwatchConfiguration()
+        guard let root else { return config }
+        let reader = ConfigReader(file: file)
+        let top = try reader.mapping(root, path: "")
+        try reader.allowOnly(top, ["version", "sensor", "capture", "outputs", "limits", "timeouts", "community_id"], path: "", node: root)
+        guard let version = top["version"] else {
+            throw ConfigurationError("\(file):\(root.mark.map { String($0.line) } ?? "1"): missing key 'version'")
+        }
+        guard try reader.integer(version, path: "version") == 1 else {
+            throw ConfigurationError("\(reader.at(version)): 'version' must be 1")
+        }
+        if let sensor = top["sensor"] {
+            let map = try reader.mapping(sensor, path: "sensor")
+            try reader.allowOnly(map, ["name"], path: "sensor", node: sensor)
+            if let name = map["name"] { config.sensorName = try reader.string(name, path: "sensor.name") }
+            if config.sensorName.isEmpty || config.sensorName.contains(where: { $0 == ":" || $0.isWhitespace }) {
+                throw ConfigurationError("\(reader.at(sensor)): 'sensor.name' must be non-empty, without spaces or ':'")
+            }
+        }
+        if let capture = top["capture"] {
+            let map = try reader.mapping(capture, path: "capture")
+            try reader.allowOnly(map, ["interfaces", "snaplen", "buffer_size", "promiscuous", "bpf"], path: "capture", node: capture)
+            if let node = map["interfaces"] { config.interfaces = try reader.stringList(node, path: "capture.interfaces") }
+            if let node = map["snaplen"] {
+                config.snapLength = try reader.integer(node, path: "capture.snaplen")
+                guard (64...262_144).contains(config.snapLength) else {
+                    throw ConfigurationError("\(reader.at(node)): 'capture.snaplen' must be between 64 and 262144")
+                }
+            }
+            if let node = map["buffer_size"] { config.bufferSize = try reader.size(node, path: "capture.buffer_size") }
+            if let node = map["promiscuous"] { config.promiscuous = try reader.bool(node, path: "capture.promiscuous") }
+            if let node = map["bpf"] {
+                let expression = try reader.string(node, path: "capture.bpf")
+                config.bpf = expression.isEmpty ? nil : expression
+            }
+        }
+        if let outputs = top["outputs"] {
+            let map = try reader.mapping(outputs, path: "outputs")
+            try reader.allowOnly(map, ["eve"], path: "outputs", node: outputs)
+            if let eve = map["eve"] {
+                let eveMap = try reader.mapping(eve, path: "outputs.eve")
+                try reader.allowOnly(eveMap, ["path", "types"], path: "outputs.eve", node: eve)
+                if let node = eveMap["path"] { config.evePath = try reader.string(node, path: "outputs.eve.path") }
+                if let node = eveMap["types"] {
+                    let types = try reader.stringList(node, path: "outputs.eve.types")
+                    for type in types where !knownEventTypes.contains(type) {
+                        throw ConfigurationError("\(reader.at(node)): unknown event type '\(type)' in 'outputs.eve.types'")
+                    }
+                    config.eveTypes = Set(types)
+                }
+            }
+        }
+        if let limits = top["limits"] {
+            let map = try reader.mapping(limits, path: "limits")
+            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "anomaly_rate"], path: "limits", node: limits)
+            if let node = map["flows"] { config.engine.flowTable.maximumFlows = try reader.positive(node, path: "limits.flows") }
+            if let node = map["flow_memcap"] { config.engine.flowTable.memcap = try reader.size(node, path: "limits.flow_memcap") }
+            if let node = map["modbus_pending_requests"] {
+                config.engine.sessions.maximumPendingModbusRequests = try reader.positive(node, path: "limits.modbus_pending_requests")
+            }
+            if let node = map["anomaly_rate"] { config.engine.anomalyRateLimit = try reader.integer(node, path: "limits.anomaly_rate") }
+            if let reassembly = map["reassembly"] {
+                let r = try reader.mapping(reassembly, path: "limits.reassembly")
+                try reader.allowOnly(r, ["pending_segments", "pending_bytes", "retained_bytes"], path: "limits.reassembly", node: reassembly)
+                if let node = r["pending_segments"] { config.engine.reassembly.maximumPendingSegments = try reader.positive(node, path: "limits.reassembly.pending_segments") }
+                if let node = r["pending_bytes"] { config.engine.reassembly.maximumPendingBytes = try reader.size(node, path: "limits.reassembly.pending_bytes") }
+                if let node = r["retained_bytes"] { config.engine.reassembly.retainedBytes = try reader.size(node, path: "limits.reassembly.retained_bytes") }
+            }
+        }
+        if let timeouts = top["timeouts"] {
+            let map = try reader.mapping(timeouts, path: "timeouts")
+            try reader.allowOnly(map, ["new", "tcp_established", "udp_established", "closed", "interim"], path: "timeouts", node: timeouts)
+            if let node = map["new"] { config.engine.flowTable.newTimeout = try reader.duration(node, path: "timeouts.new") }
+            if let node = map["tcp_established"] { config.engine.flowTable.tcpEstablishedTimeout = try reader.duration(node, path: "timeouts.tcp_established") }
+            if let node = map["udp_established"] { config.engine.flowTable.udpEstablishedTimeout = try reader.duration(node, path: "timeouts.udp_established") }
+            if let node = map["closed"] { config.engine.flowTable.closedTimeout = try reader.duration(node, path: "timeouts.closed") }
+            if let node = map["interim"] { config.engine.flowTable.interimInterval = try reader.duration(node, path: "timeouts.interim", allowZero: true) }
+        }
+        if let community = top["community_id"] {
+            let map = try reader.mapping(community, path: "community_id")
+            try reader.allowOnly(map, ["seed"], path: "community_id", node: community)
+            if let node = map["seed"] {
+                let seed = try reader.integer(node, path: "community_id.seed")
+                guard (0...65535).contains(seed) else { throw ConfigurationError("\(reader.at(node)): 'community_id.seed' must be 0-65535") }
+                config.engine.communityIDSeed = UInt16(seed)
+            }
+        }
+        return config
+    }
+}
+
+/// Typed access to YAML nodes with file:line errors.
+struct ConfigReader {
+    let file: String
+
+    func at(_ node: Node) -> String {
+        if let mark = node.mark { return "\(file):\(mark.line)" }
+        return file
+    }
+
+    func mapping(_ node: Node, path: String) throws(ConfigurationError) -> [String: Node] {
+        guard case .mapping(let mapping) = node else {
+            throw ConfigurationError("\(at(node)): '\(path.isEmpty ? "top level" : path)' must be a mapping")
+        }
+        var result = [String: Node]()
+        for (key, value) in mapping {
+            guard let name = key.string else { throw ConfigurationError("\(at(key)): keys must be strings") }
+            if result[name] != nil { throw ConfigurationError("\(at(key)): duplicate key '\(name)'") }
+            result[name] = value
+        }
+        return result
+    }
+
+    func allowOnly(_ map: [String: Node], _ allowed: Set<String>, path: String, node: Node) throws(ConfigurationError) {
+        guard case .mapping(let mapping) = node else { return }
+        for (key, _) in mapping {
+            guard let name = key.string else { continue }
+            if !allowed.contains(name) {
+                let qualified = path.isEmpty ? name : "\(path).\(name)"
+                throw ConfigurationError("\(at(key)): unknown key '\(qualified)' (allowed: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node else { throw ConfigurationError("\(at(node)): '\(path)' must be a string") }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, path: String) throws(ConfigurationError) -> Int {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            throw ConfigurationError("\(at(node)): '\(path)' must be an integer")
+        }
+        return value
+    }
+
+    func positive(_ node: Node, path: String) throws(ConfigurationError) -> Int {
+        let value = try integer(node, path: path)
+        guard value > 0 else { throw ConfigurationError("\(at(node)): '\(path)' must be positive") }
+        return value
+    }
+
+    func bool(_ node: Node, path: String) throws(ConfigurationError) -> Bool {
+        guard case .scalar(let scalar) = node else { throw ConfigurationError("\(at(node)): '\(path)' must be true or false") }
+        switch scalar.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw ConfigurationError("\(at(node)): '\(path)' must be true or false, not '\(scalar.string)'")
+        }
+    }
+
+    func stringList(_ node: Node, path: String) throws(ConfigurationError) -> [String] {
+        guard case .sequence(let sequence) = node else { throw ConfigurationError("\(at(node)): '\(path)' must be a list") }
+        var out = [String]()
+        for item in sequence { out.append(try string(item, path: path)) }
+        return out
+    }
+
+    /// Sizes: a number of bytes, or with KiB/MiB/GiB (also K/M/G, KB/MB/GB as powers of 1024).
+    func size(_ node: Node, path: String) throws(ConfigurationError) -> Int {
+        let text = try string(node, path: path).trimmedOfSpaces()
+        guard let value = ConfigReader.parseSize(text) else {
+            throw ConfigurationError("\(at(node)): '\(path)' is not a size: '\(text)' (examples: 65536, 64KiB, 256MiB, 1GiB)")
+        }
+        return value
+    }
+
+    static func parseSize(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1 << 30), ("MB", 1 << 20),
+                                      ("KB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
+            guard let number = Int(String(text.dropLast(suffix.count)).trimmedOfSpaces()), number >= 0 else { return nil }
+            return number * multiplier
+        }
+        guard let number = Int(text), number >= 0 else { return nil }
+        return number
+    }
+
+    /// Durations in seconds: a number, or with s/m/h/d.
+    func duration(_ node: Node, path: String, allowZero: Bool = false) throws(ConfigurationError) -> Int64 {
+        let text = try string(node, path: path).trimmedOfSpaces()
+        guard let value = ConfigReader.parseDuration(text), value > 0 || (allowZero && value == 0) else {
+            throw ConfigurationError("\(at(node)): '\(path)' is not a duration: '\(text)' (examples: 30s, 5m, 1h, 7d)")
+        }
+        return value
+    }
+
+    static func parseDuration(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
+            guard let number = Int64(text.dropLast(suffix.count)), number >= 0 else { return nil }
+            return number * multiplier
+        }
+        guard let number = Int64(text), number >= 0 else { return nil }
+        return number
+    }
+}
+
+extension String {
+    public func trimmedOfSpaces() -> String {
+        var s = Substring(self)
+        while let first = s.first, first == " " { s = s.dropFirst() }
+        while let last = s.last, last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

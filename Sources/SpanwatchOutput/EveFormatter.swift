@@ -1,0 +1,299 @@
+import SpanwatchFlow
+import SpanwatchWire
+
+/// Renders events as Suricata-EVE-compatible JSON lines (see ../shared/spec/CONTRACT.md §2).
+public final class EveFormatter {
+    /// Sensor name (`host`, and the prefix of `spanwatch.event_id`).
+    public let sensorName: String
+    /// Event types written (`nil`: all). Every event is still produced; this only filters output.
+    public let types: Set<String>?
+    public private(set) var sequence: UInt64
+    var builder = JSONLineBuilder(capacity: 8192)
+
+    public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
+        self.sensorName = sensorName
+        self.types = types
+        self.sequence = firstSequence
+    }
+
+    public static func eventType(of body: EventBody) -> String {
+        switch body {
+        case .modbus: "modbus"
+        case .flow: "flow"
+        case .anomaly: "anomaly"
+        }
+    }
+
+    public func wants(_ body: EventBody) -> Bool {
+        guard let types else { return true }
+        return types.contains(EveFormatter.eventType(of: body))
+    }
+
+    /// Renders one event line (with its newline) and hands the bytes to `write`.
+    public func render(_ context: EventContext, _ body: EventBody, write: ([UInt8]) -> Void) {
+        builder.reset()
+        builder.beginObject()
+        builder.field("timestamp", EveTimestamp.format(microseconds: context.timestamp))
+        let flow = context.flow
+        if let flow { builder.field("flow_id", flow.id) }
+        if let iface = context.interface { builder.field("in_iface", iface) }
+        if context.pcapCount > 0 { builder.field("pcap_cnt", context.pcapCount) }
+        builder.field("event_type", EveFormatter.eventType(of: body))
+        if let flow {
+            writeVLAN(flow)
+            builder.field("src_ip", flow.clientIP.description)
+            if flow.transport == .tcp || flow.transport == .udp { builder.field("src_port", flow.clientPort) }
+            builder.field("dest_ip", flow.serverIP.description)
+            if flow.transport == .tcp || flow.transport == .udp { builder.field("dest_port", flow.serverPort) }
+            builder.field("proto", EveFormatter.protocolName(flow.ipProtocol))
+            if flow.transport == .icmp || flow.transport == .icmpv6 {
+                builder.field("icmp_type", flow.icmpType)
+                builder.field("icmp_code", flow.icmpCode)
+            }
+            if let app = flow.appProto.eveName { builder.field("app_proto", app) }
+            builder.field("community_id", flow.communityID)
+        } else if case .anomaly(let anomaly) = body {
+            if let source = anomaly.sourceIP { builder.field("src_ip", source.description) }
+            if let destination = anomaly.destinationIP { builder.field("dest_ip", destination.description) }
+        }
+        builder.field("host", sensorName)
+        if let direction = context.direction, case .anomaly = body {
+            builder.field("direction", direction == .toServer ? "to_server" : "to_client")
+        }
+        if let flow, flow.hasEthernet {
+            builder.beginObject("ether")
+            builder.field("src_mac", flow.clientMAC.description)
+            builder.field("dest_mac", flow.serverMAC.description)
+            builder.endObject()
+        }
+
+        switch body {
+        case .modbus(let transaction):
+            builder.field("tx_id", transaction.transactionIndex)
+            ModbusEveObject.write(transaction, into: &builder)
+        case .flow(let reason):
+            if let flow { writeFlow(flow, reason: reason) }
+        case .anomaly(let anomaly):
+            builder.beginObject("anomaly")
+            builder.field("type", anomaly.kind.rawValue)
+            builder.field("event", anomaly.event)
+            builder.field("layer", anomaly.layer)
+            builder.endObject()
+        }
+
+        builder.beginObject("spanwatch")
+        builder.field("seq", sequence)
+        builder.field("event_id", "\(sensorName):\(sequence)")
+        if case .anomaly(let anomaly) = body, anomaly.kind == .stream {
+            if let sequenceNumber = anomaly.sequence {
+                builder.beginObject("overlap")
+                builder.field("policy", "first")
+                builder.field("seq", sequenceNumber)
+                if let length = anomaly.length { builder.field("len", length) }
+                builder.endObject()
+            } else if let length = anomaly.length {
+                builder.field("gap_bytes", length)
+            }
+        }
+        if case .flow = body, let flow { builder.field("midstream", flow.midstream) }
+        builder.endObject()
+        builder.endObject()
+        builder.newline()
+        sequence += 1
+        write(builder.bytes)
+    }
+
+    private func writeVLAN(_ flow: Flow) {
+        guard flow.vlanCount > 0 else { return }
+        builder.beginArray("vlan")
+        builder.element(flow.outerVLAN)
+        if flow.vlanCount > 1 { builder.element(flow.innerVLAN) }
+        builder.endArray()
+    }
+
+    private func writeFlow(_ flow: Flow, reason: FlowEndReason) {
+        builder.beginObject("flow")
+        builder.field("pkts_toserver", flow.packetsToServer)
+        builder.field("pkts_toclient", flow.packetsToClient)
+        builder.field("bytes_toserver", flow.bytesToServer)
+        builder.field("bytes_toclient", flow.bytesToClient)
+        builder.field("start", EveTimestamp.format(microseconds: flow.startTime))
+        builder.field("end", EveTimestamp.format(microseconds: flow.lastTime))
+        builder.field("age", (flow.lastTime - flow.startTime) / 1_000_000)
+        builder.field("state", flow.stateName)
+        builder.field("reason", reason.rawValue)
+        builder.field("alerted", false)
+        builder.endObject()
+        if flow.transport == .tcp {
+            let all = flow.tcpFlagsToServer.union(flow.tcpFlagsToClient)
+            builder.beginObject("tcp")
+            builder.field("tcp_flags", hex(all.rawValue))
+            builder.field("tcp_flags_ts", hex(flow.tcpFlagsToServer.rawValue))
+            builder.field("tcp_flags_tc", hex(flow.tcpFlagsToClient.rawValue))
+            if all.contains(.syn) { builder.field("syn", true) }
+            if all.contains(.fin) { builder.field("fin", true) }
+            if all.contains(.rst) { builder.field("rst", true) }
+            if all.contains(.psh) { builder.field("psh", true) }
+            if all.contains(.ack) { builder.field("ack", true) }
+            builder.field("state", flow.tcpState.name)
+            if flow.reassemblyGaps > 0 { builder.field("gaps", flow.reassemblyGaps) }
+            builder.endObject()
+        }
+    }
+
+    private func hex(_ value: UInt8) -> String {
+        let digits = String(value, radix: 16)
+        return value < 16 ? "0" + digits : digits
+    }
+
+    public static func protocolName(_ number: UInt8) -> String {
+        switch number {
+        case 6: "TCP"
+        case 17: "UDP"
+        case 1: "ICMP"
+        case 58: "IPv6-ICMP"
+        case 132: "SCTP"
+        case 47: "GRE"
+        case 50: "ESP"
+        case 51: "AH"
+        default: String(number)
+        }
+    }
+}
+
+/// The `modbus` object: Suricata's field names, plus what CONTRACT.md asks for.
+enum ModbusEveObject {
+    static func write(_ transaction: ModbusTransaction, into builder: inout JSONLineBuilder) {
+        builder.beginObject("modbus")
+        builder.field("id", transaction.transactionIndex)
+        if let request = transaction.request {
+            builder.beginObject("request")
+            writePDU(request, isResponse: false, identification: nil, into: &builder)
+            builder.endObject()
+        }
+        if let response = transaction.response {
+            builder.beginObject("response")
+            writePDU(response, isResponse: true, identification: transaction.deviceIdentification, into: &builder)
+            builder.endObject()
+        }
+        if transaction.unmatchedResponse { builder.field("unmatched_response", true) }
+        if let latency = transaction.latency { builder.field("latency_us", latency) }
+        builder.endObject()
+    }
+
+    static func writePDU(_ pdu: ModbusPDU, isResponse: Bool, identification: ModbusDeviceIdentification?, into builder: inout JSONLineBuilder) {
+        builder.field("transaction_id", pdu.transactionId)
+        builder.field("protocol_id", pdu.protocolId)
+        builder.field("unit_id", pdu.unitId)
+        builder.field("function_raw", pdu.functionRaw)
+        builder.field("function_code", pdu.function.name)
+        builder.field("category", pdu.function.category)
+        if let access = pdu.function.accessType { builder.field("access_type", access) }
+        if pdu.isException {
+            builder.field("exception", pdu.exceptionCode)
+            builder.field("exception_name", exceptionName(pdu.exceptionCode))
+        }
+        if pdu.hasAddress { builder.field("address", pdu.address) }
+        if pdu.hasQuantity { builder.field("quantity", pdu.quantity) }
+        if pdu.hasWriteRange {
+            builder.field("write_address", pdu.writeAddress)
+            builder.field("write_quantity", pdu.writeQuantity)
+        }
+        if pdu.hasMasks {
+            builder.field("and_mask", pdu.andMask)
+            builder.field("or_mask", pdu.orMask)
+        }
+        if pdu.hasSubfunction {
+            builder.field("subfunction", pdu.subfunction)
+            builder.field("subfunction_name", diagnosticName(pdu.subfunction))
+        }
+        if pdu.function == .readFileRecord || pdu.function == .writeFileRecord, pdu.fileSubRequestCount > 0 {
+            builder.field("file_number", pdu.fileNumber)
+            builder.field("sub_requests", pdu.fileSubRequestCount)
+        }
+        if pdu.valueCount > 0 {
+            builder.beginArray("values")
+            for value in pdu.keptValues { builder.element(value) }
+            builder.endArray()
+            if pdu.valueCount > ModbusPDU.valueCapacity { builder.field("values_truncated", pdu.valueCount) }
+        }
+        if pdu.hasMEI {
+            builder.beginObject("mei")
+            builder.field("type", pdu.meiType)
+            if pdu.meiType == ModbusPDU.meiReadDeviceIdentification {
+                builder.field("read_device_id_code", pdu.readDeviceIdCode)
+                if isResponse {
+                    builder.field("conformity_level", pdu.conformityLevel)
+                    builder.field("more_follows", pdu.moreFollows != 0)
+                    builder.field("next_object_id", pdu.nextObjectId)
+                } else {
+                    builder.field("object_id", pdu.objectId)
+                }
+            }
+            if let identification, !identification.objects.isEmpty {
+                builder.beginObject("objects")
+                for object in identification.objects {
+                    writeDynamicKey(ModbusDeviceIdentification.objectName(object.id), value: object.value, into: &builder)
+                }
+                builder.endObject()
+            }
+            builder.endObject()
+        }
+        if !pdu.anomalies.isEmpty {
+            builder.beginArray("error_flags")
+            for name in pdu.anomalies.eventNames { builder.element(name) }
+            builder.endArray()
+        }
+    }
+
+    /// Device identification object names are a closed set, so they map to static keys.
+    static func writeDynamicKey(_ name: String, value: [UInt8], into builder: inout JSONLineBuilder) {
+        switch name {
+        case "vendor_name": builder.field("vendor_name", bytes: value)
+        case "product_code": builder.field("product_code", bytes: value)
+        case "major_minor_revision": builder.field("major_minor_revision", bytes: value)
+        case "vendor_url": builder.field("vendor_url", bytes: value)
+        case "product_name": builder.field("product_name", bytes: value)
+        case "model_name": builder.field("model_name", bytes: value)
+        case "user_application_name": builder.field("user_application_name", bytes: value)
+        default: break  // private objects (0x80-0xFF) carry binary data: not written as text
+        }
+    }
+
+    static func exceptionName(_ code: UInt8) -> String {
+        switch code {
+        case 1: "ILLEGAL_FUNCTION"
+        case 2: "ILLEGAL_DATA_ADDRESS"
+        case 3: "ILLEGAL_DATA_VALUE"
+        case 4: "SERVER_DEVICE_FAILURE"
+        case 5: "ACKNOWLEDGE"
+        case 6: "SERVER_DEVICE_BUSY"
+        case 8: "MEMORY_PARITY_ERROR"
+        case 10: "GATEWAY_PATH_UNAVAILABLE"
+        case 11: "GATEWAY_TARGET_FAILED_TO_RESPOND"
+        default: "unknown-\(code)"
+        }
+    }
+
+    /// FC 8 sub-functions (Application Protocol §6.8.1).
+    static func diagnosticName(_ code: UInt16) -> String {
+        switch code {
+        case 0: "RETURN_QUERY_DATA"
+        case 1: "RESTART_COMMUNICATIONS_OPTION"
+        case 2: "RETURN_DIAGNOSTIC_REGISTER"
+        case 3: "CHANGE_ASCII_INPUT_DELIMITER"
+        case 4: "FORCE_LISTEN_ONLY_MODE"
+        case 10: "CLEAR_COUNTERS_AND_DIAGNOSTIC_REGISTER"
+        case 11: "RETURN_BUS_MESSAGE_COUNT"
+        case 12: "RETURN_BUS_COMMUNICATION_ERROR_COUNT"
+        case 13: "RETURN_BUS_EXCEPTION_ERROR_COUNT"
+        case 14: "RETURN_SERVER_MESSAGE_COUNT"
+        case 15: "RETURN_SERVER_NO_RESPONSE_COUNT"
+        case 16: "RETURN_SERVER_NAK_COUNT"
+        case 17: "RETURN_SERVER_BUSY_COUNT"
+        case 18: "RETURN_BUS_CHARACTER_OVERRUN_COUNT"
+        case 20: "CLEAR_OVERRUN_COUNTER_AND_FLAG"
+        default: "unknown-\(code)"
+        }
+    }
+}

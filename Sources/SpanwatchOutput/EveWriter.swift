@@ -1,0 +1,69 @@
+import SpanwatchFlow
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes EVE lines to a file descriptor (stdout or a file) through a buffer.
+public final class EveWriter: EventSink {
+    public let formatter: EveFormatter
+    let descriptor: Int32
+    let ownsDescriptor: Bool
+    var buffer: [UInt8] = []
+    let flushThreshold = 64 * 1024
+    public private(set) var linesWritten: UInt64 = 0
+    public private(set) var writeErrors: UInt64 = 0
+    public private(set) var filteredOut: UInt64 = 0
+
+    /// Writes to an already open descriptor (1 for stdout).
+    public init(descriptor: Int32, formatter: EveFormatter) {
+        self.descriptor = descriptor
+        self.ownsDescriptor = false
+        self.formatter = formatter
+        buffer.reserveCapacity(flushThreshold + 16 * 1024)
+    }
+
+    /// Opens (appends to) a file.
+    public init(path: String, formatter: EveFormatter) throws(OutputError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw OutputError("\(path): \(String(cString: strerror(errno)))") }
+        self.descriptor = fd
+        self.ownsDescriptor = true
+        self.formatter = formatter
+        buffer.reserveCapacity(flushThreshold + 16 * 1024)
+    }
+
+    deinit {
+        flush()
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    public func emit(_ context: EventContext, _ body: EventBody) {
+        guard formatter.wants(body) else {
+            filteredOut += 1
+            return
+        }
+        formatter.render(context, body) { line in buffer.append(contentsOf: line) }
+        linesWritten += 1
+        if buffer.count >= flushThreshold { flush() }
+    }
+
+    public func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                writeErrors += 1
+                break
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+public struct OutputError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
