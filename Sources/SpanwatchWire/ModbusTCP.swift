@@ -26,7 +26,10 @@ public enum ModbusTCP: StreamFramer {
     public static let minimumLengthField = 2
     /// 253-byte PDU + unit id.
     public static let maximumLengthField = 254
-    public static let maximumFrameLength = lengthPrefix + maximumLengthField
+    /// Schneider UMAS traffic from real Modicon PLCs carries length 255: framed (tshark reads it
+    /// too) but flagged `modbus.invalid_length`. Anything longer is not Modbus.
+    public static let toleratedLengthField = 255
+    public static let maximumFrameLength = lengthPrefix + toleratedLengthField
     public static let exceptionBit: UInt8 = 0x80
 
     /// Frames one ADU from the MBAP header; only the header is validated here.
@@ -34,7 +37,7 @@ public enum ModbusTCP: StreamFramer {
         guard bytes.byteCount >= lengthPrefix else { return .needMore(totalLength: lengthPrefix) }
         if bytes.u16be(protocolIdOffset) != 0 { return .invalid(anomaly: "modbus.invalid_protocol_id") }
         let length = Int(bytes.u16be(lengthOffset))
-        guard length >= minimumLengthField, length <= maximumLengthField else {
+        guard length >= minimumLengthField, length <= toleratedLengthField else {
             return .invalid(anomaly: "modbus.invalid_length")
         }
         let total = lengthPrefix + length
@@ -46,7 +49,7 @@ public enum ModbusTCP: StreamFramer {
         guard bytes.byteCount >= mbapLength + 1 else { return false }
         guard bytes.u16be(protocolIdOffset) == 0 else { return false }
         let length = Int(bytes.u16be(lengthOffset))
-        guard length >= minimumLengthField, length <= maximumLengthField else { return false }
+        guard length >= minimumLengthField, length <= toleratedLengthField else { return false }
         // A lone segment should hold whole ADUs, so a length far beyond it is not Modbus.
         return lengthPrefix + length <= bytes.byteCount || bytes.byteCount < 64
     }
@@ -62,6 +65,7 @@ public enum ModbusTCP: StreamFramer {
         pdu.unitId = adu.u8(unitIdOffset)
         pdu.function = ModbusFunction(rawValue: adu.u8(functionOffset) & ~exceptionBit)
         pdu.functionRaw = adu.u8(functionOffset)
+        if Int(pdu.lengthField) > maximumLengthField { pdu.anomalies.insert(.invalidLength) }
         let data = adu.extracting(dataOffset..<adu.byteCount)
         if pdu.functionRaw & exceptionBit != 0 {
             pdu.isException = true
