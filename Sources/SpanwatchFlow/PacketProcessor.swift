@@ -257,6 +257,16 @@ public final class PacketProcessor: AppEventEmitter {
                 flow.toClientStream.synchronize(synSequence: frame.tcpSequence)
             }
         }
+        if flags.contains(.ack) {
+            // This packet acknowledges the other direction's bytes, which were therefore sent
+            // before it: settle that direction (and any hole in it) before this payload.
+            var other = StreamBridge(processor: self, flow: flow, direction: toServer ? .toClient : .toServer)
+            if toServer {
+                flow.toClientStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
+            } else {
+                flow.toServerStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
+            }
+        }
         if payload.byteCount > 0 && !flags.contains(.rst) {
             if !(toServer ? flow.toServerStream.initialized : flow.toClientStream.initialized) { flow.midstream = true }
             let sequence = flags.contains(.syn) ? frame.tcpSequence &+ 1 : frame.tcpSequence
@@ -271,15 +281,6 @@ public final class PacketProcessor: AppEventEmitter {
                 flow.toServerStream.noteFin(sequence: frame.tcpSequence, payloadLength: payload.byteCount)
             } else {
                 flow.toClientStream.noteFin(sequence: frame.tcpSequence, payloadLength: payload.byteCount)
-            }
-        }
-        if flags.contains(.ack) {
-            // This packet acknowledges the other direction's bytes.
-            var other = StreamBridge(processor: self, flow: flow, direction: toServer ? .toClient : .toServer)
-            if toServer {
-                flow.toClientStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
-            } else {
-                flow.toServerStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
             }
         }
     }

@@ -50,6 +50,8 @@ public struct TCPStream {
     var retainedHead = 0
     var retainedCount = 0
     var finSequence: UInt32? = nil
+    /// The highest sequence number the peer has acknowledged (bytes before it will not be resent).
+    var peerAcknowledged: UInt32? = nil
 
     // Counters (merged into the engine's totals when the flow ends).
     public private(set) var gaps = 0
@@ -95,7 +97,9 @@ public struct TCPStream {
             drainPending(limits: limits, memory: memory, receiver: &receiver)
         } else {
             insertPending(sequence: sequence, payload: payload, limits: limits, memory: memory)
-            if pending.count > limits.maximumPendingSegments || pendingBytes > limits.maximumPendingBytes {
+            // The peer already acknowledged the hole: the bytes in it will never be seen.
+            let holeAcknowledged = peerAcknowledged.map { TCPStream.distance($0, from: sequence) >= 0 } ?? false
+            if holeAcknowledged || pending.count > limits.maximumPendingSegments || pendingBytes > limits.maximumPendingBytes {
                 declareGapToFirstPending(memory: memory, limits: limits, receiver: &receiver)
             }
         }
@@ -104,7 +108,9 @@ public struct TCPStream {
     /// The peer acknowledged up to `ack`: a hole before it will never be filled.
     public mutating func noteAcknowledgement<R: TCPStreamReceiver>(_ ack: UInt32, limits: ReassemblyLimits,
                                                                    memory: ReassemblyMemory, receiver: inout R) {
-        guard initialized, let first = pending.first else { return }
+        guard initialized else { return }
+        if peerAcknowledged.map({ TCPStream.distance(ack, from: $0) > 0 }) ?? true { peerAcknowledged = ack }
+        guard let first = pending.first else { return }
         if TCPStream.distance(ack, from: first.sequence) >= 0 {
             declareGapToFirstPending(memory: memory, limits: limits, receiver: &receiver)
         }

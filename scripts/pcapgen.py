@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""Builds the captures spanwatch bundles: test fixtures and the sample plant.
+
+Standard library only (struct), so it runs on a bare Debian machine. Every packet is
+written byte by byte here: Ethernet (with optional 802.1Q/QinQ tags), Linux cooked v1/v2,
+IPv4/IPv6, TCP with real checksums, and Modbus/TCP ADUs. Output is deterministic.
+
+    python3 scripts/pcapgen.py fixtures   # Tests/SpanwatchEndToEndTests/Fixtures/*/capture.*
+    python3 scripts/pcapgen.py sample     # samples/sample-plant.pcap
+"""
+import os
+import struct
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "Tests", "SpanwatchEndToEndTests", "Fixtures")
+
+LINKTYPE_ETHERNET, LINKTYPE_SLL, LINKTYPE_SLL2 = 1, 113, 276
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return (~total) & 0xFFFF
+
+
+def ip4(text):
+    return bytes(int(x) for x in text.split("."))
+
+
+def ip6(text):
+    head, _, tail = text.partition("::")
+    h = [int(x, 16) for x in head.split(":") if x]
+    t = [int(x, 16) for x in tail.split(":") if x]
+    groups = h + [0] * (8 - len(h) - len(t)) + t
+    return struct.pack("!8H", *groups)
+
+
+def mac(text):
+    return bytes(int(x, 16) for x in text.split(":"))
+
+
+class Host:
+    def __init__(self, ip, mac_text):
+        self.ip = ip
+        self.v6 = ":" in ip
+        self.addr = ip6(ip) if self.v6 else ip4(ip)
+        self.mac = mac(mac_text)
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, payload):
+    offset_flags = (5 << 12) | flags
+    header = struct.pack("!HHIIHHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, offset_flags, 64240, 0, 0)
+    if src.v6:
+        pseudo = src.addr + dst.addr + struct.pack("!IxxxB", len(header) + len(payload), 6)
+    else:
+        pseudo = src.addr + dst.addr + struct.pack("!xBH", 6, len(header) + len(payload))
+    csum = checksum(pseudo + header + payload)
+    return header[:16] + struct.pack("!H", csum) + header[18:] + payload
+
+
+def ip_packet(src, dst, proto, body, ident=0):
+    if src.v6:
+        return struct.pack("!IHBB", 6 << 28, len(body), proto, 64) + src.addr + dst.addr + body
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), ident & 0xFFFF, 0x4000, 64, proto, 0, src.addr, dst.addr)
+    return header[:10] + struct.pack("!H", checksum(header)) + header[12:] + body
+
+
+def link_frame(link, src, dst, packet, vlans=()):
+    ethertype = 0x86DD if src.v6 else 0x0800
+    if link == "ethernet":
+        tags = b""
+        for i, vid in enumerate(vlans):
+            tpid = 0x88A8 if (len(vlans) > 1 and i == 0) else 0x8100
+            tags += struct.pack("!HH", tpid, vid)
+        # tags: each TPID precedes its TCI; the last tag is followed by the real type
+        out = dst.mac + src.mac
+        if vlans:
+            parts = b""
+            for i, vid in enumerate(vlans):
+                tpid = 0x88A8 if (len(vlans) > 1 and i == 0) else 0x8100
+                parts += struct.pack("!H", tpid) + struct.pack("!H", vid)
+            out += parts
+        return out + struct.pack("!H", ethertype) + packet
+    if link == "sll":
+        return struct.pack("!HHH", 0, 1, 6) + src.mac + b"\0\0" + struct.pack("!H", ethertype) + packet
+    if link == "sll2":
+        return struct.pack("!HHIHBB", ethertype, 0, 2, 1, 0, 6) + src.mac + b"\0\0" + packet
+    raise ValueError(link)
+
+
+class Capture:
+    def __init__(self, link="ethernet", start=1767261600.0):
+        self.link = link
+        self.time = start
+        self.records = []
+
+    def add(self, frame, dt=0.001):
+        self.time += dt
+        self.records.append((self.time, frame))
+
+    def write_pcap(self, path):
+        linktype = {"ethernet": LINKTYPE_ETHERNET, "sll": LINKTYPE_SLL, "sll2": LINKTYPE_SLL2}[self.link]
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
+            for t, frame in self.records:
+                sec = int(t)
+                usec = int(round((t - sec) * 1e6))
+                f.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+
+    def write_pcapng(self, path):
+        def block(kind, body):
+            body += b"\0" * ((4 - len(body) % 4) % 4)
+            length = 12 + len(body)
+            return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
+        with open(path, "wb") as f:
+            f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+            f.write(block(0x00000001, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, 65535)))
+            for t, frame in self.records:
+                micros = int(round(t * 1e6))
+                f.write(block(0x00000006, struct.pack("<IIIII", 0, micros >> 32, micros & 0xFFFFFFFF, len(frame), len(frame)) + frame))
+
+
+SYN, ACK, PSH, FIN, RST = 0x02, 0x10, 0x08, 0x01, 0x04
+
+
+class TCPSession:
+    """A client/server TCP conversation; sequence numbers are tracked per side."""
+
+    def __init__(self, cap, client, server, cport, sport, cisn=1000, sisn=5000, vlans=()):
+        self.cap, self.c, self.s, self.cport, self.sport, self.vlans = cap, client, server, cport, sport, vlans
+        self.cseq, self.sseq = cisn, sisn
+
+    def _emit(self, from_client, seq, ack, flags, payload, dt):
+        src, dst = (self.c, self.s) if from_client else (self.s, self.c)
+        sport, dport = (self.cport, self.sport) if from_client else (self.sport, self.cport)
+        segment = tcp_segment(src, dst, sport, dport, seq, ack, flags, payload)
+        self.cap.add(link_frame(self.cap.link, src, dst, ip_packet(src, dst, 6, segment), self.vlans), dt)
+
+    def handshake(self, dt=0.001):
+        self._emit(True, self.cseq, 0, SYN, b"", dt)
+        self._emit(False, self.sseq, self.cseq + 1, SYN | ACK, b"", dt)
+        self.cseq += 1
+        self.sseq += 1
+        self._emit(True, self.cseq, self.sseq, ACK, b"", dt)
+
+    def send(self, from_client, payload, dt=0.001, advance=True, seq=None, ack_only=False):
+        """Sends payload from one side; `seq` overrides the sequence number (retransmissions)."""
+        if from_client:
+            s = self.cseq if seq is None else seq
+            self._emit(True, s, self.sseq, ACK | PSH, payload, dt)
+            if advance:
+                self.cseq = max(self.cseq, s + len(payload))
+        else:
+            s = self.sseq if seq is None else seq
+            self._emit(False, s, self.cseq, ACK | PSH, payload, dt)
+            if advance:
+                self.sseq = max(self.sseq, s + len(payload))
+
+    def ack(self, from_client, dt=0.0005):
+        if from_client:
+            self._emit(True, self.cseq, self.sseq, ACK, b"", dt)
+        else:
+            self._emit(False, self.sseq, self.cseq, ACK, b"", dt)
+
+    def close(self, dt=0.001):
+        self._emit(True, self.cseq, self.sseq, FIN | ACK, b"", dt)
+        self._emit(False, self.sseq, self.cseq + 1, FIN | ACK, b"", dt)
+        self.cseq += 1
+        self.sseq += 1
+        self._emit(True, self.cseq, self.sseq, ACK, b"", dt)
+
+
+def mbap(tid, unit, pdu):
+    return struct.pack("!HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+
+
+def read_holding(tid, unit, address, quantity):
+    return mbap(tid, unit, struct.pack("!BHH", 3, address, quantity))
+
+
+def read_holding_response(tid, unit, values):
+    return mbap(tid, unit, struct.pack("!BB", 3, 2 * len(values)) + b"".join(struct.pack("!H", v) for v in values))
+
+
+def write_multiple(tid, unit, address, values):
+    return mbap(tid, unit, struct.pack("!BHHB", 16, address, len(values), 2 * len(values)) + b"".join(struct.pack("!H", v) for v in values))
+
+
+def write_multiple_response(tid, unit, address, count):
+    return mbap(tid, unit, struct.pack("!BHH", 16, address, count))
+
+
+HMI = Host("10.10.1.10", "00:0c:29:aa:00:10")
+PLC = Host("10.10.2.20", "00:80:f4:12:34:56")  # 00:80:F4 Telemecanique (Schneider)
+HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
+PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
+
+
+def polling_pair(session, tid, address=100, values=(1, 2)):
+    session.send(True, read_holding(tid, 1, address, len(values)))
+    session.send(False, read_holding_response(tid, 1, list(values)))
+
+
+def fixture(name, capture, ext="pcap", readme=""):
+    folder = os.path.join(FIXTURES, name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "capture." + ext)
+    if ext == "pcapng":
+        capture.write_pcapng(path)
+    else:
+        capture.write_pcap(path)
+    with open(os.path.join(folder, "README.md"), "w") as f:
+        f.write("# %s\n\n%s\n\nMade by `scripts/pcapgen.py fixtures` (synthetic, written byte by byte); "
+                "`expected.jsonl` is spanwatch's `decode` output, reviewed by hand.\n" % (name, readme.strip()))
+
+
+def make_fixtures():
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50100, 502)
+    s.handshake()
+    adu = read_holding(1, 1, 100, 2)
+    s.send(True, adu[:5])
+    s.send(True, adu[5:])
+    s.send(False, read_holding_response(1, 1, [11, 22]))
+    s.close()
+    fixture("modbus-adu-across-two-segments", cap,
+            readme="One Modbus request split 5 + 7 bytes over two TCP segments (the split is inside the MBAP header); "
+                   "proves the framing driver buffers the first part and emits one transaction when the second arrives.")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50101, 502)
+    s.handshake()
+    s.send(True, read_holding(1, 1, 100, 2) + write_multiple(2, 1, 200, [7, 8, 9]))
+    s.send(False, read_holding_response(1, 1, [11, 22]) + write_multiple_response(2, 1, 200, 3))
+    s.close()
+    fixture("modbus-two-adus-in-one-segment", cap,
+            readme="Two requests (FC 3 and FC 16) in one segment and both responses in one segment: two transactions, paired by id.")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50102, 502)
+    s.handshake()
+    first = s.cseq
+    s.send(True, read_holding(1, 1, 100, 2))
+    s.send(True, read_holding(1, 1, 100, 2), seq=first)  # same bytes again
+    s.send(False, read_holding_response(1, 1, [11, 22]))
+    s.close()
+    fixture("tcp-retransmission", cap,
+            readme="A request retransmitted with identical bytes: one transaction, no anomaly (the copy is recognised as old data).")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50103, 502)
+    s.handshake()
+    first = s.cseq
+    s.send(True, write_multiple(1, 1, 200, [1]))
+    s.send(True, write_multiple(1, 1, 200, [0xDEAD]), seq=first)  # same sequence, different value
+    s.send(False, write_multiple_response(1, 1, 200, 1))
+    s.close()
+    fixture("tcp-overlap-different-data", cap,
+            readme="A write retransmitted with a different register value at the same sequence number (an evasion pattern): "
+                   "first data wins (value 1 is reported) and `stream.reassembly_overlap_different_data` is raised.")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50104, 502)
+    s.handshake()
+    a = read_holding(1, 1, 100, 1)
+    b = read_holding(2, 1, 101, 1)
+    base = s.cseq
+    s.send(True, b, seq=base + len(a), advance=False)  # second request first
+    s.send(True, a, seq=base, advance=False)
+    s.cseq = base + len(a) + len(b)
+    s.send(False, read_holding_response(1, 1, [5]) + read_holding_response(2, 1, [6]))
+    s.close()
+    fixture("tcp-out-of-order", cap,
+            readme="The second request arrives before the first: reassembly holds it and delivers both in sequence order.")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50105, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    lost = read_holding(2, 1, 100, 2)
+    s.cseq += len(lost)  # the sensor never sees this segment
+    s.ack(False)  # the PLC acknowledges past it
+    polling_pair(s, 3)
+    s.close()
+    fixture("tcp-gap-resync", cap,
+            readme="A request segment the sensor never saw, acknowledged by the PLC: `stream.reassembly_gap` is reported and the "
+                   "parser resynchronises on the next ADU (transaction 3 is decoded).")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50106, 502, vlans=(100, 20))
+    s.handshake()
+    polling_pair(s, 1)
+    s.close()
+    fixture("modbus-qinq", cap, readme="Modbus polling inside QinQ (outer 802.1ad tag 100, inner 802.1Q tag 20): `vlan` is [100, 20].")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI6, PLC6, 50107, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    s.close()
+    fixture("modbus-ipv6", cap, readme="Modbus/TCP over IPv6: addresses are written in RFC 5952 form.")
+
+    cap = Capture(link="sll")
+    s = TCPSession(cap, HMI, PLC, 50108, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    s.close()
+    fixture("modbus-linux-cooked", cap, readme="Modbus polling captured with `tcpdump -i any` (Linux cooked v1, link type 113).")
+
+    cap = Capture(link="sll2")
+    s = TCPSession(cap, HMI, PLC, 50109, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    s.close()
+    fixture("modbus-linux-cooked-v2", cap, readme="The same in Linux cooked v2 (link type 276).")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50110, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    s.close()
+    fixture("modbus-pcapng", cap, ext="pcapng", readme="Modbus polling in a pcapng file (SHB, IDB, EPB blocks).")
+
+    # A capture cut in the middle of its last record.
+    cap = Capture()
+    s = TCPSession(cap, HMI, PLC, 50111, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    polling_pair(s, 2)
+    fixture("truncated-file", cap, readme="A capture whose last record is cut short (as when the disk filled): everything before "
+                                          "the damage is decoded and the read error is counted.")
+    path = os.path.join(FIXTURES, "truncated-file", "capture.pcap")
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:-10])
+
+
+def make_sample():
+    """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
+    cap = Capture(start=1767261600.0)
+    plc2 = Host("10.10.2.21", "00:0e:8c:00:21:21")  # 00:0E:8C Siemens
+    ews = Host("10.10.1.50", "00:0c:29:aa:00:50")
+    s1 = TCPSession(cap, HMI, PLC, 50200, 502)
+    s2 = TCPSession(cap, HMI, plc2, 50201, 502, cisn=2000, sisn=9000)
+    s1.handshake()
+    s2.handshake()
+    tid = 1
+    for cycle in range(60):
+        polling_pair(s1, tid, 100, (200 + cycle, 17))
+        s1.ack(True)
+        tid += 1
+        s2.send(True, mbap(tid, 1, struct.pack("!BHH", 4, 0, 4)), dt=0.002)
+        s2.send(False, mbap(tid, 1, struct.pack("!BB", 4, 8) + struct.pack("!4H", 1, 2, 3, cycle)), dt=0.004)
+        s2.ack(True)
+        tid += 1
+        cap.time += 0.99
+    e = TCPSession(cap, ews, PLC, 50300, 502, cisn=7000, sisn=3000)
+    e.handshake()
+    e.send(True, write_multiple(1, 1, 300, [1500, 1600]))
+    e.send(False, write_multiple_response(1, 1, 300, 2))
+    e.send(True, mbap(2, 1, struct.pack("!BBBB", 43, 14, 1, 0)))
+    objects = [(0, b"Schneider Electric"), (1, b"BMX P34 2020"), (2, b"v3.10")]
+    body = struct.pack("!BBBBBBB", 43, 14, 1, 1, 0, 0, len(objects)) + b"".join(struct.pack("!BB", i, len(v)) + v for i, v in objects)
+    e.send(False, mbap(2, 1, body))
+    e.send(True, mbap(3, 1, struct.pack("!BHH", 8, 4, 0)))  # diagnostics: force listen only
+    e.send(False, mbap(3, 1, struct.pack("!BB", 0x88, 1)))  # exception: illegal function
+    e.close()
+    s1.close()
+    s2.close()
+    os.makedirs(os.path.join(ROOT, "samples"), exist_ok=True)
+    cap.write_pcap(os.path.join(ROOT, "samples", "sample-plant.pcap"))
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if what in ("fixtures", "all"):
+        make_fixtures()
+    if what in ("sample", "all"):
+        make_sample()
