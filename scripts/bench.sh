@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Speed and memory on the shared benchmark capture, as ratios to the libpcap floor.
+# Runs, on the same file: the floor (../shared/bench/pcapfloor.c), ndpiReader, tshark, and
+# spanwatch `run` (protocol-event logging off: every PDU still parsed; flows and anomalies
+# written) and `decode` (every event written), all to /dev/null. Prints packets/s, the ratio
+# to the floor and peak RSS. A benchmark, not a test: numbers move with the machine.
+# usage: scripts/bench.sh [COPIES]   (default 20: about 2.3 M packets)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies=${1:-20}
+shared=../shared
+out=bench-out
+mkdir -p "$out"
+for t in tcprewrite editcap mergecap capinfos tshark; do
+  command -v $t >/dev/null || { echo "installing tcpreplay, tshark"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpreplay tshark wireshark-common libndpi-bin >/dev/null; break; }
+done
+pcap=$out/bench-$copies.pcap
+[ -f "$pcap" ] || bash "$shared/bench/make-bench-pcap.sh" "$pcap" "$copies"
+packets=$(capinfos -c -M -T -r "$pcap" | awk -F'\t' 'NR==1{print $2}')
+cc -O2 -o "$out/pcapfloor" "$shared/bench/pcapfloor.c" -lpcap
+swift build -c release --product spanwatch >/dev/null
+printf 'types: [flow, anomaly, alert, stats]\n' >/dev/null
+cat > "$out/bench.yaml" <<'YAML'
+version: 1
+outputs:
+  eve:
+    types: [alert, flow, anomaly, stats]
+YAML
+
+measure() {  # name, command...
+  local name=$1; shift
+  local start end rss
+  start=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o "$out/rss.txt" "$@" >/dev/null 2>"$out/$name.stderr" || true
+  end=$(date +%s.%N)
+  rss=$(tail -1 "$out/rss.txt")
+  echo "$name $(echo "$end - $start" | bc -l) $rss"
+}
+
+{
+  measure floor "$out/pcapfloor" "$pcap"
+  command -v ndpiReader >/dev/null && measure ndpiReader ndpiReader -i "$pcap" -q || true
+  measure tshark tshark -n -r "$pcap"
+  measure spanwatch-run .build/release/spanwatch run -r "$pcap" -c "$out/bench.yaml" --eve /dev/null
+  measure spanwatch-decode .build/release/spanwatch decode -r "$pcap"
+} > "$out/times.txt"
+
+floor=$(awk '$1=="floor"{print $2}' "$out/times.txt")
+tshark_t=$(awk '$1=="tshark"{print $2}' "$out/times.txt")
+printf '%-18s %12s %14s %12s %14s\n' tool seconds packets/s vs-floor peak-RSS-MiB
+while read -r name secs rss; do
+  pps=$(echo "$packets / $secs" | bc -l)
+  ratio=$(echo "$floor / $secs" | bc -l)
+  printf '%-18s %12.2f %14.0f %11.3fx %14.1f\n' "$name" "$secs" "$pps" "$ratio" "$(echo "$rss / 1024" | bc -l)"
+done < "$out/times.txt"
+decode_t=$(awk '$1=="spanwatch-decode"{print $2}' "$out/times.txt")
+printf 'packets: %s; decode vs tshark: %.1fx\n' "$packets" "$(echo "$tshark_t / $decode_t" | bc -l)"
