@@ -7,6 +7,10 @@ import PackageDescription
 //     <- SpanwatchOutput (EVE JSON lines)
 //   SpanwatchCapture (the only module that touches libpcap) and the `spanwatch`
 //   executable wire them together.
+// Release builds drop the runtime exclusivity checks on the packet path (they were 10% of the
+// profile); debug builds and the tests keep them, so a violation is still caught there.
+let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "spanwatch",
     platforms: [.macOS(.v15)],
@@ -28,9 +32,9 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        .target(name: "SpanwatchWire"),
-        .target(name: "SpanwatchFlow", dependencies: ["SpanwatchWire"]),
-        .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow"]),
+        .target(name: "SpanwatchWire", swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchFlow", dependencies: ["SpanwatchWire"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchCapture", dependencies: ["CPcap", "SpanwatchWire"]),
         .target(
             name: "SpanwatchApp",

@@ -108,7 +108,7 @@ public final class FlowTable {
             switch flow.tcpState {
             case .closed: wanted = .closed
             case .established, .finWait, .closing: wanted = .tcpEstablished
-            default: wanted = flow.stateName == "established" ? .tcpEstablished : .new
+            default: wanted = flow.packetsToClient > 0 && flow.packetsToServer > 0 && flow.tcpState == .none ? .tcpEstablished : .new
             }
         } else {
             wanted = flow.packetsToClient > 0 && flow.packetsToServer > 0 ? .udpEstablished : .new

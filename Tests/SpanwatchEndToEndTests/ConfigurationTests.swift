@@ -1,0 +1,31 @@
+import SpanwatchApp
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func bundledSampleConfigIsValid() throws {
+        let path = SharedCorpus.repositoryRoot.appendingPathComponent("config/spanwatch.yaml").path
+        let config = try SpanwatchConfiguration.load(path: path)
+        #expect(config.sensorName == "ot-sensor-01")
+        #expect(config.engine.flowTable.maximumFlows == 65536 && config.engine.flowTable.memcap == 64 << 20)
+        #expect(config.engine.flowTable.tcpEstablishedTimeout == 3600)
+    }
+
+    @Test(arguments: [
+        ("version: 1\nlimits:\n  flowz: 3\n", "f.yaml:3: unknown key 'limits.flowz'"),
+        ("version: 1\nlimits:\n  flow_memcap: lots\n", "f.yaml:3: 'limits.flow_memcap' is not a size"),
+        ("version: 1\ntimeouts:\n  new: 5x\n", "f.yaml:3: 'timeouts.new' is not a duration"),
+        ("version: 2\n", "f.yaml:1: 'version' must be 1"),
+        ("sensor:\n  name: a\n", "missing key 'version'"),
+        ("version: 1\noutputs:\n  eve:\n    types: [modbus, bogus]\n", "f.yaml:4: unknown event type 'bogus'"),
+        ("version: 1\ncapture: [1]\n", "f.yaml:2: 'capture' must be a mapping"),
+        ("version: 1\n  bad: [\n", "not valid YAML"),
+    ])
+    func badValuesNameTheKeyAndLine(text: String, message: String) {
+        do {
+            _ = try SpanwatchConfiguration.parse(text, file: "f.yaml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.contains(message), "\(error.description)")
+        }
+    }
+}
