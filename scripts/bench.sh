@@ -19,7 +19,6 @@ pcap=$out/bench-$copies.pcap
 packets=$(capinfos -c -M -T -r "$pcap" | awk -F'\t' 'NR==1{print $2}')
 cc -O2 -o "$out/pcapfloor" "$shared/bench/pcapfloor.c" -lpcap
 swift build -c release --product spanwatch >/dev/null
-printf 'types: [flow, anomaly, alert, stats]\n' >/dev/null
 cat > "$out/bench.yaml" <<'YAML'
 version: 1
 outputs:

@@ -144,7 +144,7 @@ public final class PacketProcessor: AppEventEmitter {
     }
 
     /// End of input or shutdown: every flow gets its final record.
-    public func finish(reasonOverride: FlowEndReason? = nil) {
+    public func finish() {
         table.flushAll(onEnd: endFlow)
     }
 
@@ -274,13 +274,6 @@ public final class PacketProcessor: AppEventEmitter {
                 flow.toServerStream.receive(sequence: sequence, payload: payload, limits: limits, memory: table.memory, receiver: &bridge)
             } else {
                 flow.toClientStream.receive(sequence: sequence, payload: payload, limits: limits, memory: table.memory, receiver: &bridge)
-            }
-        }
-        if flags.contains(.fin) {
-            if toServer {
-                flow.toServerStream.noteFin(sequence: frame.tcpSequence, payloadLength: payload.byteCount)
-            } else {
-                flow.toClientStream.noteFin(sequence: frame.tcpSequence, payloadLength: payload.byteCount)
             }
         }
     }

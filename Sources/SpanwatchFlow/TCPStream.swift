@@ -49,7 +49,6 @@ public struct TCPStream {
     var retained: [UInt8] = []
     var retainedHead = 0
     var retainedCount = 0
-    var finSequence: UInt32? = nil
     /// The highest sequence number the peer has acknowledged (bytes before it will not be resent).
     var peerAcknowledged: UInt32? = nil
 
@@ -75,10 +74,6 @@ public struct TCPStream {
             initialized = true
             midstream = false
         }
-    }
-
-    public mutating func noteFin(sequence: UInt32, payloadLength: Int) {
-        finSequence = sequence &+ UInt32(truncatingIfNeeded: payloadLength)
     }
 
     /// A data segment from this direction.

@@ -27,8 +27,14 @@ public enum Ethernet {
         frame.hasEthernet = true
         frame.destinationMAC = MACAddress(bytes, at: destinationOffset)
         frame.sourceMAC = MACAddress(bytes, at: sourceOffset)
-        var type = bytes.u16be(etherTypeOffset)
-        var offset = headerLength
+        return decodeVLANTags(bytes, from: headerLength, etherType: bytes.u16be(etherTypeOffset), into: &frame, snapped: snapped)
+    }
+
+    /// Follows 802.1Q/802.1ad tags from `start` (where a tag's TCI starts when `etherType` is a
+    /// TPID); sets `frame.etherType` to the type after the last tag and returns the L3 offset.
+    static func decodeVLANTags(_ bytes: RawSpan, from start: Int, etherType: UInt16, into frame: inout DecodedFrame, snapped: Bool) -> Int? {
+        var type = etherType
+        var offset = start
         while type == EtherType.vlan || type == EtherType.qinq || type == EtherType.qinqLegacy {
             guard Int(frame.vlanCount) < maximumVLANTags else {
                 frame.stop = DecodeStop(layer: .vlan, reason: .tooManyVLANTags)

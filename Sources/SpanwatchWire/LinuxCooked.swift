@@ -33,25 +33,6 @@ public enum LinuxCooked {
             // The sender's MAC is all the cooked header keeps of Ethernet.
             frame.sourceMAC = MACAddress(bytes, at: version == 2 ? addressOffsetV2 : addressOffsetV1)
         }
-        var etherType = type
-        var offset = headerLength
-        while etherType == EtherType.vlan || etherType == EtherType.qinq {
-            guard Int(frame.vlanCount) < Ethernet.maximumVLANTags else {
-                frame.stop = DecodeStop(layer: .vlan, reason: .tooManyVLANTags)
-                return nil
-            }
-            guard bytes.byteCount >= offset + 4 else {
-                frame.stop = DecodeStop(layer: .vlan, reason: snapped ? .snaplen : .truncated,
-                                        required: offset + 4, available: bytes.byteCount)
-                return nil
-            }
-            let vid = bytes.u16be(offset) & 0x0FFF
-            if frame.vlanCount == 0 { frame.outerVLAN = vid } else if frame.vlanCount == 1 { frame.innerVLAN = vid }
-            frame.vlanCount += 1
-            etherType = bytes.u16be(offset + 2)
-            offset += 4
-        }
-        frame.etherType = etherType
-        return offset
+        return Ethernet.decodeVLANTags(bytes, from: headerLength, etherType: type, into: &frame, snapped: snapped)
     }
 }
