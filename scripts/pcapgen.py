@@ -72,19 +72,10 @@ def ip_packet(src, dst, proto, body, ident=0):
 def link_frame(link, src, dst, packet, vlans=()):
     ethertype = 0x86DD if src.v6 else 0x0800
     if link == "ethernet":
-        tags = b""
-        for i, vid in enumerate(vlans):
-            tpid = 0x88A8 if (len(vlans) > 1 and i == 0) else 0x8100
-            tags += struct.pack("!HH", tpid, vid)
-        # tags: each TPID precedes its TCI; the last tag is followed by the real type
-        out = dst.mac + src.mac
-        if vlans:
-            parts = b""
-            for i, vid in enumerate(vlans):
-                tpid = 0x88A8 if (len(vlans) > 1 and i == 0) else 0x8100
-                parts += struct.pack("!H", tpid) + struct.pack("!H", vid)
-            out += parts
-        return out + struct.pack("!H", ethertype) + packet
+        # Each tag is TPID + TCI; with two tags the outer one is 802.1ad. The real type follows the last.
+        tags = b"".join(struct.pack("!HH", 0x88A8 if (len(vlans) > 1 and i == 0) else 0x8100, vid)
+                        for i, vid in enumerate(vlans))
+        return dst.mac + src.mac + tags + struct.pack("!H", ethertype) + packet
     if link == "sll":
         return struct.pack("!HHH", 0, 1, 6) + src.mac + b"\0\0" + struct.pack("!H", ethertype) + packet
     if link == "sll2":
@@ -290,40 +281,22 @@ def make_fixtures():
             readme="A request segment the sensor never saw, acknowledged by the PLC: `stream.reassembly_gap` is reported and the "
                    "parser resynchronises on the next ADU (transaction 3 is decoded).")
 
-    cap = Capture()
-    s = TCPSession(cap, HMI, PLC, 50106, 502, vlans=(100, 20))
-    s.handshake()
-    polling_pair(s, 1)
-    s.close()
-    fixture("modbus-qinq", cap, readme="Modbus polling inside QinQ (outer 802.1ad tag 100, inner 802.1Q tag 20): `vlan` is [100, 20].")
+    def one_poll(port, link="ethernet", client=HMI, server=PLC, vlans=()):
+        cap = Capture(link=link)
+        s = TCPSession(cap, client, server, port, 502, vlans=vlans)
+        s.handshake()
+        polling_pair(s, 1)
+        s.close()
+        return cap
 
-    cap = Capture()
-    s = TCPSession(cap, HMI6, PLC6, 50107, 502)
-    s.handshake()
-    polling_pair(s, 1)
-    s.close()
-    fixture("modbus-ipv6", cap, readme="Modbus/TCP over IPv6: addresses are written in RFC 5952 form.")
-
-    cap = Capture(link="sll")
-    s = TCPSession(cap, HMI, PLC, 50108, 502)
-    s.handshake()
-    polling_pair(s, 1)
-    s.close()
-    fixture("modbus-linux-cooked", cap, readme="Modbus polling captured with `tcpdump -i any` (Linux cooked v1, link type 113).")
-
-    cap = Capture(link="sll2")
-    s = TCPSession(cap, HMI, PLC, 50109, 502)
-    s.handshake()
-    polling_pair(s, 1)
-    s.close()
-    fixture("modbus-linux-cooked-v2", cap, readme="The same in Linux cooked v2 (link type 276).")
-
-    cap = Capture()
-    s = TCPSession(cap, HMI, PLC, 50110, 502)
-    s.handshake()
-    polling_pair(s, 1)
-    s.close()
-    fixture("modbus-pcapng", cap, ext="pcapng", readme="Modbus polling in a pcapng file (SHB, IDB, EPB blocks).")
+    fixture("modbus-qinq", one_poll(50106, vlans=(100, 20)),
+            readme="Modbus polling inside QinQ (outer 802.1ad tag 100, inner 802.1Q tag 20): `vlan` is [100, 20].")
+    fixture("modbus-ipv6", one_poll(50107, client=HMI6, server=PLC6),
+            readme="Modbus/TCP over IPv6: addresses are written in RFC 5952 form.")
+    fixture("modbus-linux-cooked", one_poll(50108, link="sll"),
+            readme="Modbus polling captured with `tcpdump -i any` (Linux cooked v1, link type 113).")
+    fixture("modbus-linux-cooked-v2", one_poll(50109, link="sll2"), readme="The same in Linux cooked v2 (link type 276).")
+    fixture("modbus-pcapng", one_poll(50110), ext="pcapng", readme="Modbus polling in a pcapng file (SHB, IDB, EPB blocks).")
 
     # A capture cut in the middle of its last record.
     cap = Capture()
