@@ -30,9 +30,15 @@ public protocol AppSession: AnyObject {
 }
 
 /// Payload-probe protocol detection with the port as a hint (never as proof).
+///
+/// Each direction of a flow is probed on its first bytes. A probe may need more bytes than the
+/// first segment holds (a 5-byte first segment of a Modbus request): the detector then keeps
+/// what it has (`ProbeBuffer`, bounded) and probes again on the next segment, and when a
+/// protocol matches, the session is fed everything kept, so no PDU is lost to detection.
 public enum AppDetector {
-    /// Bytes probed per direction before detection gives up.
+    /// Bytes kept per direction while a probe needs more; past it detection gives up.
     public static let maximumProbeBytes = 2048
+    /// Segments per direction before detection gives up.
     public static let maximumProbeSegments = 4
 
     public struct Limits: Sendable {
@@ -40,17 +46,29 @@ public enum AppDetector {
         public init() {}
     }
 
-    /// Tries each parser's probe on the first payload of a flow.
-    public static func detect(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, limits: Limits) -> AppProtocol {
-        if transport == .tcp && limits.modbusEnabled && ModbusTCP.probe(bytes) {
-            // Off port 502, demand a plausible function code too: Modbus's header is weak evidence.
-            if serverPort == 502 { return .modbus }
-            let function = bytes.u8(ModbusTCP.functionOffset) & 0x7F
-            if function != 0 && (ModbusFunction(rawValue: function).category == "PUBLIC_ASSIGNED" || function == 90) {
-                return .modbus
+    public enum Outcome: Equatable, Sendable {
+        case detected(AppProtocol)
+        case needMore
+        case none
+    }
+
+    /// Runs every enabled probe on the first bytes of one direction.
+    public static func detect(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, limits: Limits) -> Outcome {
+        var anyNeedsMore = false
+        if transport == .tcp && limits.modbusEnabled {
+            switch ModbusTCP.probe(bytes) {
+            case .match:
+                // Off port 502, demand a plausible function code too: Modbus's header is weak evidence.
+                if serverPort == 502 { return .detected(.modbus) }
+                let function = bytes.u8(ModbusTCP.functionOffset) & 0x7F
+                if function != 0 && (ModbusFunction(rawValue: function).category == "PUBLIC_ASSIGNED" || function == 90) {
+                    return .detected(.modbus)
+                }
+            case .needMore: anyNeedsMore = true
+            case .no: break
             }
         }
-        return .unknown
+        return anyNeedsMore ? .needMore : .none
     }
 
     public static func makeSession(_ proto: AppProtocol, limits: SessionLimits) -> AppSession? {
@@ -58,6 +76,25 @@ public enum AppDetector {
         case .modbus: ModbusSession(limits: limits)
         default: nil
         }
+    }
+}
+
+/// Detection state of one direction: bytes kept while probes need more, and the verdict.
+struct ProbeBuffer {
+    var bytes: [UInt8] = []
+    var segments = 0
+    /// Every probe said no (or the limits were reached) for this direction.
+    var gaveUp = false
+
+    mutating func reset() {
+        bytes = []
+        segments = 0
+        gaveUp = false
+    }
+
+    mutating func giveUp() {
+        gaveUp = true
+        bytes = []
     }
 }
 

@@ -28,6 +28,8 @@ public struct AnomalyEvent: Sendable {
     /// Stream anomalies: the sequence number and length concerned.
     public var sequence: UInt32?
     public var length: Int?
+    /// Anomalies of the same flow left unwritten since the previous one that was written.
+    public var suppressedBefore: UInt64 = 0
 
     public init(kind: Kind, event: String, layer: String) {
         self.kind = kind

@@ -52,8 +52,8 @@ public final class Flow {
     public internal(set) var tcpFlagsToClient = TCPFlags()
     public internal(set) var tcpState = TCPConnectionState.none
     public internal(set) var appProto = AppProtocol.unknown
-    var probeSegments = 0
-    var probeBytes = 0
+    var toServerProbe = ProbeBuffer()
+    var toClientProbe = ProbeBuffer()
     public internal(set) var lastInterim: Timestamp = 0
 
     var toServerStream = TCPStream()
@@ -103,6 +103,12 @@ public final class Flow {
     /// The flow's TCP stream was picked up without its SYN (the capture began mid-session).
     public internal(set) var midstream = false
 
+    /// Anomalies (stream and application) raised on this flow, and how many were not written
+    /// because the flow passed its sampling threshold (see `AnomalySampling`).
+    public internal(set) var anomalies: UInt64 = 0
+    public internal(set) var anomaliesSuppressed: UInt64 = 0
+    var anomaliesSuppressedSinceWritten: UInt64 = 0
+
     /// Reassembly gaps and different-data overlaps seen in both directions.
     public var reassemblyGaps: Int { toServerStream.gaps + toClientStream.gaps }
     public var overlapsDifferent: Int { toServerStream.overlapsDifferent + toClientStream.overlapsDifferent }
@@ -116,9 +122,10 @@ public final class Flow {
         tcpFlagsToServer = TCPFlags(); tcpFlagsToClient = TCPFlags()
         tcpState = .none
         appProto = .unknown
-        probeSegments = 0; probeBytes = 0
+        toServerProbe.reset(); toClientProbe.reset()
         lastInterim = 0
         midstream = false
+        anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0
         hasEthernet = false
         vlanCount = 0; outerVLAN = 0; innerVLAN = 0
         icmpType = 0; icmpCode = 0

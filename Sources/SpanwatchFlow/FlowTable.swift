@@ -50,7 +50,7 @@ public final class FlowTable {
     public let memory = ReassemblyMemory()
     var flows: [Flow] = []
     var freeSlots: [Int32] = []
-    var index: [FlowKey: Int32] = [:]
+    let index: FlowIndex
     var heads = [Int32](repeating: -1, count: ListID.allCases.count)
     var tails = [Int32](repeating: -1, count: ListID.allCases.count)
     public private(set) var active = 0
@@ -60,7 +60,7 @@ public final class FlowTable {
     public init(limits: FlowTableLimits) {
         self.limits = limits
         let reserve = min(limits.maximumFlows, max(1024, limits.memcap / FlowTable.perFlowCost))
-        index.reserveCapacity(reserve)
+        index = FlowIndex(minimumCapacity: min(reserve, 1 << 16))
         flows.reserveCapacity(reserve)
     }
 
@@ -68,7 +68,7 @@ public final class FlowTable {
     public var memoryInUse: Int { active * FlowTable.perFlowCost + sessions * FlowTable.perSessionCost + memory.bytes }
 
     public func lookup(_ key: FlowKey) -> Flow? {
-        guard let slot = index[key] else { return nil }
+        guard let slot = index.find(key) else { return nil }
         return flows[Int(slot)]
     }
 
@@ -86,7 +86,7 @@ public final class FlowTable {
             flows.append(flow)
         }
         flow.key = key
-        index[key] = flow.slot
+        index.insert(key, slot: flow.slot)
         link(flow, to: .new)
         active += 1
         counters.created += 1
@@ -197,7 +197,7 @@ public final class FlowTable {
     private func remove(_ flow: Flow, reason: FlowEndReason, onEnd: (Flow, FlowEndReason) -> Void) {
         onEnd(flow, reason)
         unlink(flow)
-        index[flow.key] = nil
+        index.remove(flow.key, slot: flow.slot)
         if flow.session != nil { sessions -= 1 }
         flow.reset(memory: memory)
         freeSlots.append(flow.slot)

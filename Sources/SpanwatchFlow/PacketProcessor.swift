@@ -9,7 +9,22 @@ public struct EngineConfiguration: Sendable {
     public var communityIDSeed: UInt16 = 0
     /// Decode anomalies written per second of packet time at most (the rest are counted).
     public var anomalyRateLimit = 100
+    /// Per-flow sampling of stream and application anomalies.
+    public var anomalySampling = AnomalySampling()
     public init() {}
+}
+
+/// Zeek's weird sampling, per flow: the first `threshold` anomalies of a flow are written, then
+/// one in every `rate`; each written one says how many were left out before it, and the flow
+/// record carries the totals. A broken or hostile stream cannot turn into one event per packet.
+public struct AnomalySampling: Sendable {
+    public var threshold: UInt64 = 25
+    public var rate: UInt64 = 1000
+    public init() {}
+
+    func writes(_ ordinal: UInt64) -> Bool {
+        ordinal <= threshold || (rate > 0 && (ordinal - threshold) % rate == 0)
+    }
 }
 
 /// Counters for everything the engine saw, skipped or dropped.
@@ -312,23 +327,75 @@ public final class PacketProcessor: AppEventEmitter {
     /// In-order payload for the app layer: detect the protocol first, then parse.
     func deliver(_ bytes: RawSpan, flow: Flow, direction: StreamDirection) {
         if flow.appProto == .unknown {
-            let detected = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, limits: configuration.detection)
-            if detected != .unknown, let session = AppDetector.makeSession(detected, limits: configuration.sessions) {
-                flow.appProto = detected
+            detect(bytes, flow: flow, direction: direction)
+            return
+        }
+        flow.session?.receive(bytes, direction: direction, flow: flow, emitter: self)
+    }
+
+    /// Probes the first bytes of a direction; on a match, starts the session and feeds it
+    /// everything this direction delivered so far.
+    private func detect(_ bytes: RawSpan, flow: Flow, direction: StreamDirection) {
+        var probe = direction == .toServer ? flow.toServerProbe : flow.toClientProbe
+        if probe.gaveUp { return }
+        probe.segments += 1
+        let outcome: AppDetector.Outcome
+        if probe.bytes.isEmpty {
+            outcome = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, limits: configuration.detection)
+        } else if probe.bytes.count + bytes.byteCount > AppDetector.maximumProbeBytes {
+            outcome = .none
+        } else {
+            probe.bytes.appendBytes(of: bytes)
+            outcome = probe.bytes.withUnsafeBytes { kept in
+                AppDetector.detect(kept.bytes, transport: flow.transport, serverPort: flow.serverPort, limits: configuration.detection)
+            }
+        }
+        switch outcome {
+        case .detected(let proto):
+            if let session = AppDetector.makeSession(proto, limits: configuration.sessions) {
+                flow.appProto = proto
                 flow.session = session
                 table.noteSession()
                 counters.appDetected += 1
-            } else {
-                flow.probeSegments += 1
-                flow.probeBytes += bytes.byteCount
-                if flow.probeSegments >= AppDetector.maximumProbeSegments * 2 || flow.probeBytes >= AppDetector.maximumProbeBytes * 2 {
-                    flow.appProto = .failed
-                    counters.appDetectionFailed += 1
+                let kept = probe.bytes
+                probe.reset()
+                store(probe, flow: flow, direction: direction)
+                // The other direction may hold bytes its probe was waiting on: they came first.
+                let otherDirection: StreamDirection = direction == .toServer ? .toClient : .toServer
+                var other = otherDirection == .toServer ? flow.toServerProbe : flow.toClientProbe
+                if !other.bytes.isEmpty {
+                    let otherKept = other.bytes
+                    other.reset()
+                    store(other, flow: flow, direction: otherDirection)
+                    otherKept.withUnsafeBytes { session.receive($0.bytes, direction: otherDirection, flow: flow, emitter: self) }
+                }
+                if kept.isEmpty {
+                    session.receive(bytes, direction: direction, flow: flow, emitter: self)
+                } else {
+                    kept.withUnsafeBytes { session.receive($0.bytes, direction: direction, flow: flow, emitter: self) }
                 }
                 return
             }
+            probe.giveUp()
+        case .needMore:
+            if probe.segments >= AppDetector.maximumProbeSegments || probe.bytes.count >= AppDetector.maximumProbeBytes {
+                probe.giveUp()
+            } else if probe.bytes.isEmpty {
+                probe.bytes.appendBytes(of: bytes)
+            }
+        case .none:
+            probe.giveUp()
         }
-        flow.session?.receive(bytes, direction: direction, flow: flow, emitter: self)
+        store(probe, flow: flow, direction: direction)
+        let other = direction == .toServer ? flow.toClientProbe : flow.toServerProbe
+        if probe.gaveUp && other.gaveUp {
+            flow.appProto = .failed
+            counters.appDetectionFailed += 1
+        }
+    }
+
+    private func store(_ probe: ProbeBuffer, flow: Flow, direction: StreamDirection) {
+        if direction == .toServer { flow.toServerProbe = probe } else { flow.toClientProbe = probe }
     }
 
     func streamGap(flow: Flow, direction: StreamDirection, length: UInt32) {
@@ -374,6 +441,20 @@ public final class PacketProcessor: AppEventEmitter {
     }
 
     func emit(_ context: EventContext, _ body: EventBody) {
+        if case .anomaly(var anomaly) = body, let flow = context.flow {
+            flow.anomalies += 1
+            guard configuration.anomalySampling.writes(flow.anomalies) else {
+                flow.anomaliesSuppressed += 1
+                flow.anomaliesSuppressedSinceWritten += 1
+                counters.anomaliesSuppressed += 1
+                return
+            }
+            anomaly.suppressedBefore = flow.anomaliesSuppressedSinceWritten
+            flow.anomaliesSuppressedSinceWritten = 0
+            counters.events += 1
+            sink.emit(context, .anomaly(anomaly))
+            return
+        }
         counters.events += 1
         sink.emit(context, body)
     }
@@ -381,8 +462,8 @@ public final class PacketProcessor: AppEventEmitter {
 
 /// Connects one direction of a flow's reassembly to the processor.
 struct StreamBridge: TCPStreamReceiver {
-    unowned let processor: PacketProcessor
-    unowned let flow: Flow
+    unowned(unsafe) let processor: PacketProcessor
+    unowned(unsafe) let flow: Flow
     let direction: StreamDirection
 
     mutating func streamData(_ bytes: RawSpan) {

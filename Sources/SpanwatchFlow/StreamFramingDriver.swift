@@ -25,7 +25,7 @@ public struct StreamFramingDriver<Framer: StreamFramer> {
         if buffer.isEmpty {
             let consumed = frameAll(bytes, onFrame: onFrame, onInvalid: onInvalid)
             if consumed < bytes.byteCount && !skippingRestOfSegment {
-                buffer.append(contentsOf: bytes.extracting(consumed..<bytes.byteCount).copyBytes())
+                buffer.appendBytes(of: bytes.extracting(consumed..<bytes.byteCount))
             }
             return
         }
@@ -41,7 +41,7 @@ public struct StreamFramingDriver<Framer: StreamFramer> {
                 if buffer.isEmpty {
                     let consumed = frameAll(bytes.extracting(used..<bytes.byteCount), onFrame: onFrame, onInvalid: onInvalid)
                     if used + consumed < bytes.byteCount && !skippingRestOfSegment {
-                        buffer.append(contentsOf: bytes.extracting((used + consumed)..<bytes.byteCount).copyBytes())
+                        buffer.appendBytes(of: bytes.extracting((used + consumed)..<bytes.byteCount))
                     }
                     return
                 }
@@ -57,7 +57,7 @@ public struct StreamFramingDriver<Framer: StreamFramer> {
                 return
             }
             let take = min(wanted, bytes.byteCount - used)
-            buffer.append(contentsOf: bytes.extracting(used..<(used + take)).copyBytes())
+            buffer.appendBytes(of: bytes.extracting(used..<(used + take)))
             used += take
         }
         // The buffer may now hold whole PDUs.

@@ -8,12 +8,17 @@ public final class EveFormatter {
     /// Event types written (`nil`: all). Every event is still produced; this only filters output.
     public let types: Set<String>?
     public private(set) var sequence: UInt64
-    var builder = JSONLineBuilder(capacity: 8192)
+    /// Which bodies are written, by `EventBody` case: decided once, not per event.
+    private let writesModbus: Bool, writesFlow: Bool, writesAnomaly: Bool
+    let scratch = JSONLineBuilder(capacity: 8192)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
         self.sensorName = sensorName
         self.types = types
         self.sequence = firstSequence
+        writesModbus = types?.contains("modbus") ?? true
+        writesFlow = types?.contains("flow") ?? true
+        writesAnomaly = types?.contains("anomaly") ?? true
     }
 
     public static func eventType(of body: EventBody) -> String {
@@ -24,28 +29,45 @@ public final class EveFormatter {
         }
     }
 
-    public func wants(_ body: EventBody) -> Bool {
-        guard let types else { return true }
-        return types.contains(EveFormatter.eventType(of: body))
+    private static func eventTypeName(of body: EventBody) -> StaticString {
+        switch body {
+        case .modbus: "modbus"
+        case .flow: "flow"
+        case .anomaly: "anomaly"
+        }
     }
 
-    /// Renders one event line (with its newline) and hands the bytes to `write`.
+    public func wants(_ body: EventBody) -> Bool {
+        switch body {
+        case .modbus: writesModbus
+        case .flow: writesFlow
+        case .anomaly: writesAnomaly
+        }
+    }
+
+    /// Renders one event line (with its newline) and hands the bytes to `write` (tests).
     public func render(_ context: EventContext, _ body: EventBody, write: ([UInt8]) -> Void) {
-        builder.reset()
+        scratch.removeAll()
+        render(context, body, into: scratch)
+        write(scratch.bytes)
+    }
+
+    /// Appends one event line (with its newline) to `builder`, and takes the next `seq`.
+    public func render(_ context: EventContext, _ body: EventBody, into builder: JSONLineBuilder) {
         builder.beginObject()
-        builder.field("timestamp", EveTimestamp.format(microseconds: context.timestamp))
+        builder.field("timestamp", timestamp: context.timestamp)
         let flow = context.flow
         if let flow { builder.field("flow_id", flow.id) }
         if let iface = context.interface { builder.field("in_iface", iface) }
         if context.pcapCount > 0 { builder.field("pcap_cnt", context.pcapCount) }
-        builder.field("event_type", EveFormatter.eventType(of: body))
+        builder.field("event_type", EveFormatter.eventTypeName(of: body))
         if let flow {
-            writeVLAN(flow)
-            builder.field("src_ip", flow.clientIP.description)
+            writeVLAN(flow, into: builder)
+            builder.field("src_ip", ip: flow.clientIP)
             if flow.transport == .tcp || flow.transport == .udp { builder.field("src_port", flow.clientPort) }
-            builder.field("dest_ip", flow.serverIP.description)
+            builder.field("dest_ip", ip: flow.serverIP)
             if flow.transport == .tcp || flow.transport == .udp { builder.field("dest_port", flow.serverPort) }
-            builder.field("proto", EveFormatter.protocolName(flow.ipProtocol))
+            EveFormatter.writeProtocol(flow.ipProtocol, into: builder)
             if flow.transport == .icmp || flow.transport == .icmpv6 {
                 builder.field("icmp_type", flow.icmpType)
                 builder.field("icmp_code", flow.icmpCode)
@@ -53,26 +75,26 @@ public final class EveFormatter {
             if let app = flow.appProto.eveName { builder.field("app_proto", app) }
             builder.field("community_id", flow.communityID)
         } else if case .anomaly(let anomaly) = body {
-            if let source = anomaly.sourceIP { builder.field("src_ip", source.description) }
-            if let destination = anomaly.destinationIP { builder.field("dest_ip", destination.description) }
+            if let source = anomaly.sourceIP { builder.field("src_ip", ip: source) }
+            if let destination = anomaly.destinationIP { builder.field("dest_ip", ip: destination) }
         }
         builder.field("host", sensorName)
         if let direction = context.direction, case .anomaly = body {
-            builder.field("direction", direction == .toServer ? "to_server" : "to_client")
+            builder.field("direction", direction == .toServer ? "to_server" as StaticString : "to_client")
         }
         if let flow, flow.hasEthernet {
             builder.beginObject("ether")
-            builder.field("src_mac", flow.clientMAC.description)
-            builder.field("dest_mac", flow.serverMAC.description)
+            builder.field("src_mac", mac: flow.clientMAC)
+            builder.field("dest_mac", mac: flow.serverMAC)
             builder.endObject()
         }
 
         switch body {
         case .modbus(let transaction):
             builder.field("tx_id", transaction.transactionIndex)
-            ModbusEveObject.write(transaction, into: &builder)
+            ModbusEveObject.write(transaction, into: builder)
         case .flow(let reason):
-            if let flow { writeFlow(flow, reason: reason) }
+            if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):
             builder.beginObject("anomaly")
             builder.field("type", anomaly.kind.rawValue)
@@ -83,27 +105,35 @@ public final class EveFormatter {
 
         builder.beginObject("spanwatch")
         builder.field("seq", sequence)
-        builder.field("event_id", "\(sensorName):\(sequence)")
-        if case .anomaly(let anomaly) = body, anomaly.kind == .stream {
-            if let sequenceNumber = anomaly.sequence {
-                builder.beginObject("overlap")
-                builder.field("policy", "first")
-                builder.field("seq", sequenceNumber)
-                if let length = anomaly.length { builder.field("len", length) }
-                builder.endObject()
-            } else if let length = anomaly.length {
-                builder.field("gap_bytes", length)
+        builder.field("event_id", sensorName, colon: sequence)
+        if case .anomaly(let anomaly) = body {
+            if anomaly.kind == .stream {
+                if let sequenceNumber = anomaly.sequence {
+                    builder.beginObject("overlap")
+                    builder.field("policy", "first" as StaticString)
+                    builder.field("seq", sequenceNumber)
+                    if let length = anomaly.length { builder.field("len", length) }
+                    builder.endObject()
+                } else if let length = anomaly.length {
+                    builder.field("gap_bytes", length)
+                }
+            }
+            if anomaly.suppressedBefore > 0 { builder.field("suppressed_before", anomaly.suppressedBefore) }
+        }
+        if case .flow = body, let flow {
+            builder.field("midstream", flow.midstream)
+            if flow.anomalies > 0 {
+                builder.field("anomalies", flow.anomalies)
+                if flow.anomaliesSuppressed > 0 { builder.field("anomalies_suppressed", flow.anomaliesSuppressed) }
             }
         }
-        if case .flow = body, let flow { builder.field("midstream", flow.midstream) }
         builder.endObject()
         builder.endObject()
         builder.newline()
         sequence += 1
-        write(builder.bytes)
     }
 
-    private func writeVLAN(_ flow: Flow) {
+    private func writeVLAN(_ flow: Flow, into builder: JSONLineBuilder) {
         guard flow.vlanCount > 0 else { return }
         builder.beginArray("vlan")
         builder.element(flow.outerVLAN)
@@ -111,14 +141,14 @@ public final class EveFormatter {
         builder.endArray()
     }
 
-    private func writeFlow(_ flow: Flow, reason: FlowEndReason) {
+    private func writeFlow(_ flow: Flow, reason: FlowEndReason, into builder: JSONLineBuilder) {
         builder.beginObject("flow")
         builder.field("pkts_toserver", flow.packetsToServer)
         builder.field("pkts_toclient", flow.packetsToClient)
         builder.field("bytes_toserver", flow.bytesToServer)
         builder.field("bytes_toclient", flow.bytesToClient)
-        builder.field("start", EveTimestamp.format(microseconds: flow.startTime))
-        builder.field("end", EveTimestamp.format(microseconds: flow.lastTime))
+        builder.field("start", timestamp: flow.startTime)
+        builder.field("end", timestamp: flow.lastTime)
         builder.field("age", (flow.lastTime - flow.startTime) / 1_000_000)
         builder.field("state", flow.stateName)
         builder.field("reason", reason.rawValue)
@@ -127,9 +157,9 @@ public final class EveFormatter {
         if flow.transport == .tcp {
             let all = flow.tcpFlagsToServer.union(flow.tcpFlagsToClient)
             builder.beginObject("tcp")
-            builder.field("tcp_flags", hex(all.rawValue))
-            builder.field("tcp_flags_ts", hex(flow.tcpFlagsToServer.rawValue))
-            builder.field("tcp_flags_tc", hex(flow.tcpFlagsToClient.rawValue))
+            builder.field("tcp_flags", hexByte: all.rawValue)
+            builder.field("tcp_flags_ts", hexByte: flow.tcpFlagsToServer.rawValue)
+            builder.field("tcp_flags_tc", hexByte: flow.tcpFlagsToClient.rawValue)
             if all.contains(.syn) { builder.field("syn", true) }
             if all.contains(.fin) { builder.field("fin", true) }
             if all.contains(.rst) { builder.field("rst", true) }
@@ -141,9 +171,15 @@ public final class EveFormatter {
         }
     }
 
-    private func hex(_ value: UInt8) -> String {
-        let digits = String(value, radix: 16)
-        return value < 16 ? "0" + digits : digits
+    /// `proto`: the IANA keyword Suricata writes, or the number as text.
+    static func writeProtocol(_ number: UInt8, into builder: JSONLineBuilder) {
+        switch number {
+        case 6: builder.field("proto", "TCP" as StaticString)
+        case 17: builder.field("proto", "UDP" as StaticString)
+        case 1: builder.field("proto", "ICMP" as StaticString)
+        case 58: builder.field("proto", "IPv6-ICMP" as StaticString)
+        default: builder.field("proto", protocolName(number))
+        }
     }
 
     public static func protocolName(_ number: UInt8) -> String {
@@ -163,17 +199,17 @@ public final class EveFormatter {
 
 /// The `modbus` object: Suricata's field names, plus what CONTRACT.md asks for.
 enum ModbusEveObject {
-    static func write(_ transaction: ModbusTransaction, into builder: inout JSONLineBuilder) {
+    static func write(_ transaction: ModbusTransaction, into builder: JSONLineBuilder) {
         builder.beginObject("modbus")
         builder.field("id", transaction.transactionIndex)
         if let request = transaction.request {
             builder.beginObject("request")
-            writePDU(request, isResponse: false, identification: nil, into: &builder)
+            writePDU(request, isResponse: false, identification: nil, into: builder)
             builder.endObject()
         }
         if let response = transaction.response {
             builder.beginObject("response")
-            writePDU(response, isResponse: true, identification: transaction.deviceIdentification, into: &builder)
+            writePDU(response, isResponse: true, identification: transaction.deviceIdentification, into: builder)
             builder.endObject()
         }
         if transaction.unmatchedResponse { builder.field("unmatched_response", true) }
@@ -181,7 +217,7 @@ enum ModbusEveObject {
         builder.endObject()
     }
 
-    static func writePDU(_ pdu: ModbusPDU, isResponse: Bool, identification: ModbusDeviceIdentification?, into builder: inout JSONLineBuilder) {
+    static func writePDU(_ pdu: ModbusPDU, isResponse: Bool, identification: ModbusDeviceIdentification?, into builder: JSONLineBuilder) {
         builder.field("transaction_id", pdu.transactionId)
         builder.field("protocol_id", pdu.protocolId)
         builder.field("unit_id", pdu.unitId)
@@ -233,7 +269,7 @@ enum ModbusEveObject {
             if let identification, !identification.objects.isEmpty {
                 builder.beginObject("objects")
                 for object in identification.objects {
-                    writeDynamicKey(ModbusDeviceIdentification.objectName(object.id), value: object.value, into: &builder)
+                    writeDynamicKey(ModbusDeviceIdentification.objectName(object.id), value: object.value, into: builder)
                 }
                 builder.endObject()
             }
@@ -247,7 +283,7 @@ enum ModbusEveObject {
     }
 
     /// Device identification object names are a closed set, so they map to static keys.
-    static func writeDynamicKey(_ name: String, value: [UInt8], into builder: inout JSONLineBuilder) {
+    static func writeDynamicKey(_ name: String, value: [UInt8], into builder: JSONLineBuilder) {
         switch name {
         case "vendor_name": builder.field("vendor_name", bytes: value)
         case "product_code": builder.field("product_code", bytes: value)

@@ -9,7 +9,8 @@ public final class EveWriter: EventSink {
     public let formatter: EveFormatter
     let descriptor: Int32
     let ownsDescriptor: Bool
-    var buffer: [UInt8] = []
+    /// Lines accumulate here and are written in blocks of about `flushThreshold` bytes.
+    let buffer: JSONLineBuilder
     let flushThreshold = 64 * 1024
     public private(set) var linesWritten: UInt64 = 0
     public private(set) var writeErrors: UInt64 = 0
@@ -20,7 +21,7 @@ public final class EveWriter: EventSink {
         self.descriptor = descriptor
         self.ownsDescriptor = false
         self.formatter = formatter
-        buffer.reserveCapacity(flushThreshold + 16 * 1024)
+        buffer = JSONLineBuilder(capacity: flushThreshold + 16 * 1024)
     }
 
     /// Opens (appends to) a file.
@@ -30,7 +31,7 @@ public final class EveWriter: EventSink {
         self.descriptor = fd
         self.ownsDescriptor = true
         self.formatter = formatter
-        buffer.reserveCapacity(flushThreshold + 16 * 1024)
+        buffer = JSONLineBuilder(capacity: flushThreshold + 16 * 1024)
     }
 
     deinit {
@@ -43,7 +44,7 @@ public final class EveWriter: EventSink {
             filteredOut += 1
             return
         }
-        formatter.render(context, body) { line in buffer.append(contentsOf: line) }
+        formatter.render(context, body, into: buffer)
         linesWritten += 1
         if buffer.count >= flushThreshold { flush() }
     }
@@ -51,7 +52,7 @@ public final class EveWriter: EventSink {
     public func flush() {
         var offset = 0
         while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
                 writeErrors += 1
@@ -59,7 +60,7 @@ public final class EveWriter: EventSink {
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 }
 

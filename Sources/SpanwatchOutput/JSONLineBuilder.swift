@@ -1,89 +1,176 @@
+import SpanwatchWire
+
 /// A streaming JSON writer with a fixed field order, appending into one reused byte buffer.
 ///
 /// It writes exactly what it is told, in that order, so output is deterministic. Strings are
 /// escaped per RFC 8259 (quote, backslash, control characters); text that came from the wire
-/// as bytes goes through `string(bytes:)`, which replaces invalid UTF-8 with U+FFFD, so a line
+/// as bytes goes through `field(_:bytes:)`, which replaces invalid UTF-8 with U+FFFD, so a line
 /// is always valid UTF-8. Absent values are the caller's to omit: there is no `null` writer.
-public struct JSONLineBuilder {
-    public private(set) var bytes: [UInt8] = []
-    /// Whether the container at each depth already holds a member (needs a comma).
-    private var hasMember: [Bool] = []
+///
+/// The buffer is a plain pointer grown by doubling, so appending a byte is a store and a
+/// bounds check; several lines may accumulate before `removeAll` (the EVE writer flushes a
+/// whole block at once). Addresses and timestamps are written digit by digit, never through
+/// a `String`.
+public final class JSONLineBuilder {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    public private(set) var count = 0
+    /// Depth of open containers, and one bit per depth: whether that container has a member.
+    private var depth = 0
+    private var hasMemberBits: UInt64 = 0
 
     public init(capacity: Int = 4096) {
-        bytes.reserveCapacity(capacity)
-        hasMember.reserveCapacity(16)
+        self.capacity = max(capacity, 64)
+        storage = .allocate(capacity: self.capacity)
     }
 
-    public mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
-        hasMember.removeAll(keepingCapacity: true)
+    deinit { storage.deallocate() }
+
+    /// A copy of the bytes written so far (tests and small callers).
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage, count: count))
     }
 
-    public mutating func beginObject() {
+    /// Forgets everything written (keeps the memory).
+    public func removeAll() {
+        count = 0
+        depth = 0
+        hasMemberBits = 0
+    }
+
+    public func reset() { removeAll() }
+
+    public func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
-        hasMember.append(false)
+        append(UInt8(ascii: "{"))
+        push()
     }
 
-    public mutating func beginObject(_ key: StaticString) {
+    public func beginObject(_ key: StaticString) {
         self.key(key)
-        bytes.append(UInt8(ascii: "{"))
-        hasMember.append(false)
+        append(UInt8(ascii: "{"))
+        push()
     }
 
-    public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        hasMember.removeLast()
+    public func endObject() {
+        append(UInt8(ascii: "}"))
+        depth -= 1
     }
 
-    public mutating func beginArray(_ key: StaticString) {
+    public func beginArray(_ key: StaticString) {
         self.key(key)
-        bytes.append(UInt8(ascii: "["))
-        hasMember.append(false)
+        append(UInt8(ascii: "["))
+        push()
     }
 
-    public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
-        hasMember.removeLast()
+    public func endArray() {
+        append(UInt8(ascii: "]"))
+        depth -= 1
     }
 
     /// Ends the line: the top-level object must be closed.
-    public mutating func newline() {
-        bytes.append(UInt8(ascii: "\n"))
+    public func newline() {
+        append(UInt8(ascii: "\n"))
+        depth = 0
+        hasMemberBits = 0
     }
 
-    public mutating func field(_ key: StaticString, _ value: String) {
+    public func field(_ key: StaticString, _ value: String) {
         self.key(key)
         appendString(value)
     }
 
-    public mutating func field(_ key: StaticString, _ value: Int) {
+    public func field(_ key: StaticString, _ value: StaticString) {
+        self.key(key)
+        append(UInt8(ascii: "\""))
+        appendRaw(value)
+        append(UInt8(ascii: "\""))
+    }
+
+    public func field(_ key: StaticString, _ value: Int) {
         self.key(key)
         appendInteger(Int64(value))
     }
 
-    public mutating func field(_ key: StaticString, _ value: Int64) {
+    public func field(_ key: StaticString, _ value: Int64) {
         self.key(key)
         appendInteger(value)
     }
 
-    public mutating func field(_ key: StaticString, _ value: UInt64) {
+    public func field(_ key: StaticString, _ value: UInt64) {
         self.key(key)
         appendUnsigned(value)
     }
 
-    public mutating func field<T: FixedWidthInteger & UnsignedInteger>(_ key: StaticString, _ value: T) {
+    public func field<T: FixedWidthInteger & UnsignedInteger>(_ key: StaticString, _ value: T) {
         self.key(key)
         appendUnsigned(UInt64(value))
     }
 
-    public mutating func field(_ key: StaticString, _ value: Bool) {
+    public func field(_ key: StaticString, _ value: Bool) {
         self.key(key)
         appendRaw(value ? "true" : "false")
     }
 
+    /// An address as text: dotted quad, or RFC 5952 IPv6.
+    public func field(_ key: StaticString, ip value: IPAddress) {
+        self.key(key)
+        append(UInt8(ascii: "\""))
+        value.write { reserve($0.count); for byte in $0 { storage[count] = byte; count += 1 } }
+        append(UInt8(ascii: "\""))
+    }
+
+    /// `aa:bb:cc:dd:ee:ff`.
+    public func field(_ key: StaticString, mac value: MACAddress) {
+        self.key(key)
+        reserve(19)
+        storage[count] = UInt8(ascii: "\""); count += 1
+        for index in 0..<6 {
+            if index > 0 { storage[count] = UInt8(ascii: ":"); count += 1 }
+            let octet = UInt8(truncatingIfNeeded: value.raw >> (40 - 8 * UInt64(index)))
+            storage[count] = JSONLineBuilder.hexDigit(octet >> 4)
+            storage[count + 1] = JSONLineBuilder.hexDigit(octet & 0xF)
+            count += 2
+        }
+        storage[count] = UInt8(ascii: "\""); count += 1
+    }
+
+    /// An EVE timestamp, `YYYY-MM-DDTHH:MM:SS.ffffff+0000`.
+    public func field(_ key: StaticString, timestamp microseconds: Int64) {
+        self.key(key)
+        append(UInt8(ascii: "\""))
+        EveTimestamp.write(microseconds: microseconds) { text in
+            reserve(text.count)
+            for byte in text { storage[count] = byte; count += 1 }
+        }
+        append(UInt8(ascii: "\""))
+    }
+
+    /// A byte as two lower-case hex digits in a string (`"1b"`), as Suricata writes TCP flags.
+    public func field(_ key: StaticString, hexByte value: UInt8) {
+        self.key(key)
+        reserve(4)
+        storage[count] = UInt8(ascii: "\"")
+        storage[count + 1] = JSONLineBuilder.hexDigit(value >> 4)
+        storage[count + 2] = JSONLineBuilder.hexDigit(value & 0xF)
+        storage[count + 3] = UInt8(ascii: "\"")
+        count += 4
+    }
+
+    /// `"PREFIX:NUMBER"` (the EVE `event_id`) without building the string.
+    public func field(_ key: StaticString, _ prefix: String, colon number: UInt64) {
+        self.key(key)
+        append(UInt8(ascii: "\""))
+        appendEscaped(prefix)
+        append(UInt8(ascii: ":"))
+        appendUnsigned(number)
+        append(UInt8(ascii: "\""))
+    }
+
     /// A number with a fixed number of decimals (no exponent, locale-free).
-    public mutating func field(_ key: StaticString, decimal value: Double, places: Int) {
+    public func field(_ key: StaticString, decimal value: Double, places: Int) {
         self.key(key)
         var scale: Double = 1
         for _ in 0..<places { scale *= 10 }
@@ -91,108 +178,177 @@ public struct JSONLineBuilder {
         let scaled = (abs(value) * scale).rounded()
         let whole = UInt64(scaled / scale)
         let fraction = UInt64(scaled - Double(whole) * scale)
-        if negative && scaled != 0 { bytes.append(UInt8(ascii: "-")) }
+        if negative && scaled != 0 { append(UInt8(ascii: "-")) }
         appendUnsigned(whole)
         if places > 0 {
-            bytes.append(UInt8(ascii: "."))
-            var digits = Array(String(fraction).utf8)
-            while digits.count < places { digits.insert(UInt8(ascii: "0"), at: 0) }
-            bytes.append(contentsOf: digits)
+            append(UInt8(ascii: "."))
+            var divisor: UInt64 = 1
+            for _ in 1..<max(places, 1) { divisor *= 10 }
+            var rest = fraction
+            while divisor > 0 {
+                append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
         }
     }
 
     /// Wire bytes as text: invalid UTF-8 becomes U+FFFD.
-    public mutating func field(_ key: StaticString, bytes value: [UInt8]) {
+    public func field(_ key: StaticString, bytes value: [UInt8]) {
         self.key(key)
         appendString(String(decoding: value, as: UTF8.self))
     }
 
     /// An array element.
-    public mutating func element(_ value: String) {
+    public func element(_ value: String) {
         separate()
         appendString(value)
     }
 
-    public mutating func element<T: FixedWidthInteger>(_ value: T) {
+    public func element(_ value: StaticString) {
+        separate()
+        append(UInt8(ascii: "\""))
+        appendRaw(value)
+        append(UInt8(ascii: "\""))
+    }
+
+    public func element<T: FixedWidthInteger>(_ value: T) {
         separate()
         if T.isSigned { appendInteger(Int64(value)) } else { appendUnsigned(UInt64(value)) }
     }
 
     // MARK: - Internals
 
-    private mutating func separate() {
-        if let last = hasMember.last {
-            if last { bytes.append(UInt8(ascii: ",")) }
-            hasMember[hasMember.count - 1] = true
-        }
+    @inline(__always)
+    private func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(count + extra) }
     }
 
-    private mutating func key(_ key: StaticString) {
+    private func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newStorage.update(from: storage, count: count)
+        storage.deallocate()
+        storage = newStorage
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private func append(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    private func push() {
+        depth += 1
+        precondition(depth < 64, "JSON nesting deeper than 63")
+        hasMemberBits &= ~(1 << UInt64(depth))
+    }
+
+    @inline(__always)
+    private func separate() {
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth)
+        if hasMemberBits & bit != 0 { append(UInt8(ascii: ",")) } else { hasMemberBits |= bit }
+    }
+
+    private func key(_ key: StaticString) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        let length = key.utf8CodeUnitCount
+        reserve(length + 3)
+        storage[count] = UInt8(ascii: "\"")
+        (storage + count + 1).update(from: key.utf8Start, count: length)
+        count += length + 1
+        storage[count] = UInt8(ascii: "\"")
+        storage[count + 1] = UInt8(ascii: ":")
+        count += 2
     }
 
-    private mutating func appendRaw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    private func appendRaw(_ text: StaticString) {
+        let length = text.utf8CodeUnitCount
+        reserve(length)
+        (storage + count).update(from: text.utf8Start, count: length)
+        count += length
     }
 
-    private mutating func appendUnsigned(_ value: UInt64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var v = value
-        // Digits are produced last-first into a stack buffer (20 digits hold any UInt64).
-        var scratch: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            while v > 0 {
-                buffer[count] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                count += 1
-            }
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[i]) }
+    private func appendUnsigned(_ value: UInt64) {
+        reserve(20)
+        if value < 10 {
+            storage[count] = UInt8(ascii: "0") + UInt8(value)
+            count += 1
+            return
         }
+        var digits = 0
+        var probe = value
+        while probe > 0 { digits += 1; probe /= 10 }
+        var v = value
+        var index = count + digits - 1
+        while v > 0 {
+            storage[index] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            index -= 1
+        }
+        count += digits
     }
 
-    private mutating func appendInteger(_ value: Int64) {
+    private func appendInteger(_ value: Int64) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
+            append(UInt8(ascii: "-"))
             appendUnsigned(UInt64(bitPattern: 0 &- value))
         } else {
             appendUnsigned(UInt64(value))
         }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
 
-    private mutating func appendString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
+    private func appendString(_ value: String) {
+        append(UInt8(ascii: "\""))
+        appendEscaped(value)
+        append(UInt8(ascii: "\""))
+    }
+
+    private func appendEscaped(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
+            reserve(utf8.count)
             for byte in utf8 {
                 switch byte {
-                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(byte)
-                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(byte)
-                case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    append(UInt8(ascii: "\\")); append(byte)
+                case 0x0A: append(UInt8(ascii: "\\")); append(UInt8(ascii: "n"))
+                case 0x0D: append(UInt8(ascii: "\\")); append(UInt8(ascii: "r"))
+                case 0x09: append(UInt8(ascii: "\\")); append(UInt8(ascii: "t"))
                 case 0x00..<0x20, 0x7F:
-                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                              JSONLineBuilder.hex[Int(byte >> 4)], JSONLineBuilder.hex[Int(byte & 0xF)]])
-                default: bytes.append(byte)
+                    reserve(6)
+                    storage[count] = UInt8(ascii: "\\"); storage[count + 1] = UInt8(ascii: "u")
+                    storage[count + 2] = UInt8(ascii: "0"); storage[count + 3] = UInt8(ascii: "0")
+                    storage[count + 4] = JSONLineBuilder.hexDigit(byte >> 4)
+                    storage[count + 5] = JSONLineBuilder.hexDigit(byte & 0xF)
+                    count += 6
+                default:
+                    append(byte)
                 }
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }
 
 /// EVE timestamps: `YYYY-MM-DDTHH:MM:SS.ffffff+0000` (UTC, microseconds, offset without colon).
 public enum EveTimestamp {
     public static func format(microseconds: Int64) -> String {
+        var text = ""
+        write(microseconds: microseconds) { text = String(decoding: $0, as: UTF8.self) }
+        return text
+    }
+
+    /// Hands the 31 bytes of the timestamp to `body` (from a stack buffer).
+    public static func write(microseconds: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var seconds = microseconds / 1_000_000
         var micros = microseconds % 1_000_000
         if micros < 0 { micros += 1_000_000; seconds -= 1 }
@@ -210,10 +366,24 @@ public enum EveTimestamp {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         if month <= 2 { year += 1 }
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 31) { text in
+            func put(_ value: Int64, at offset: Int, width: Int) {
+                var v = max(value, 0)
+                for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                    text[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+            }
+            put(year, at: 0, width: 4); text[4] = UInt8(ascii: "-")
+            put(month, at: 5, width: 2); text[7] = UInt8(ascii: "-")
+            put(day, at: 8, width: 2); text[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3600, at: 11, width: 2); text[13] = UInt8(ascii: ":")
+            put(secondOfDay / 60 % 60, at: 14, width: 2); text[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, at: 17, width: 2); text[19] = UInt8(ascii: ".")
+            put(micros, at: 20, width: 6)
+            text[26] = UInt8(ascii: "+"); text[27] = UInt8(ascii: "0"); text[28] = UInt8(ascii: "0")
+            text[29] = UInt8(ascii: "0"); text[30] = UInt8(ascii: "0")
+            body(UnsafeBufferPointer(text))
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(micros, 6))+0000"
     }
 }

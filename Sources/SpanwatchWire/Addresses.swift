@@ -61,41 +61,71 @@ public struct IPAddress: Hashable, Comparable, Sendable {
 
     /// Dotted quad, or RFC 5952 text for IPv6 (longest zero run compressed, lower case).
     public var description: String {
-        if !isIPv6 {
-            let v = ipv4
-            return "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
-        }
-        var groups = [UInt16]()
-        for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift))) }
-        for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: low >> UInt64(shift))) }
-        // IPv4-mapped addresses keep their dotted tail, as inet_ntop writes them.
-        if high == 0 && (low >> 32) == 0xFFFF {
-            let v = UInt32(truncatingIfNeeded: low)
-            return "::ffff:\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
-        }
-        var bestStart = -1, bestLength = 0, runStart = -1
-        for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
-                if runStart < 0 { runStart = i }
-            } else if runStart >= 0 {
-                let length = i - runStart
-                if length > bestLength && length >= 2 { bestStart = runStart; bestLength = length }
-                runStart = -1
-            }
-        }
         var text = ""
-        var i = 0
-        while i < 8 {
-            if i == bestStart {
-                text += "::"
-                i += bestLength
-                continue
-            }
-            if !text.isEmpty && !text.hasSuffix(":") { text += ":" }
-            text += String(groups[i], radix: 16)
-            i += 1
-        }
+        write { text = String(decoding: $0, as: UTF8.self) }
         return text
+    }
+
+    /// Hands the text form (`description`) to `body` from a stack buffer: no allocation.
+    public func write(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { text in
+            var count = 0
+            func put(_ byte: UInt8) { text[count] = byte; count += 1 }
+            func putDecimal(_ value: UInt32) {
+                if value >= 100 { put(UInt8(ascii: "0") + UInt8(value / 100)) }
+                if value >= 10 { put(UInt8(ascii: "0") + UInt8(value / 10 % 10)) }
+                put(UInt8(ascii: "0") + UInt8(value % 10))
+            }
+            func putQuad(_ v: UInt32) {
+                putDecimal(v >> 24); put(UInt8(ascii: "."))
+                putDecimal((v >> 16) & 0xFF); put(UInt8(ascii: "."))
+                putDecimal((v >> 8) & 0xFF); put(UInt8(ascii: "."))
+                putDecimal(v & 0xFF)
+            }
+            func putHex(_ group: UInt16) {
+                var started = false
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    let nibble = UInt8((group >> UInt16(shift)) & 0xF)
+                    if nibble != 0 || started || shift == 0 {
+                        started = true
+                        put(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+                    }
+                }
+            }
+            if !isIPv6 {
+                putQuad(ipv4)
+            } else if high == 0 && (low >> 32) == 0xFFFF {
+                // IPv4-mapped addresses keep their dotted tail, as inet_ntop writes them.
+                for byte in "::ffff:".utf8 { put(byte) }
+                putQuad(UInt32(truncatingIfNeeded: low))
+            } else {
+                func group(_ i: Int) -> UInt16 {
+                    UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> UInt64(48 - 16 * (i % 4)))
+                }
+                var bestStart = -1, bestLength = 0, runStart = -1
+                for i in 0...8 {
+                    if i < 8 && group(i) == 0 {
+                        if runStart < 0 { runStart = i }
+                    } else if runStart >= 0 {
+                        let length = i - runStart
+                        if length > bestLength && length >= 2 { bestStart = runStart; bestLength = length }
+                        runStart = -1
+                    }
+                }
+                var i = 0
+                while i < 8 {
+                    if i == bestStart {
+                        put(UInt8(ascii: ":")); put(UInt8(ascii: ":"))
+                        i += bestLength
+                        continue
+                    }
+                    if count > 0 && text[count - 1] != UInt8(ascii: ":") { put(UInt8(ascii: ":")) }
+                    putHex(group(i))
+                    i += 1
+                }
+            }
+            body(UnsafeBufferPointer(rebasing: text[0..<count]))
+        }
     }
 
     /// Parses dotted-quad or IPv6 text (used by config and tests, not per packet).

@@ -42,3 +42,11 @@ extension RawSpan {
         withUnsafeBytes { Array($0) }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends a span's bytes without an intermediate array.
+    @inlinable
+    public mutating func appendBytes(of span: RawSpan) {
+        span.withUnsafeBytes { append(contentsOf: $0) }
+    }
+}

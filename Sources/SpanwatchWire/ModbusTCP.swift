@@ -45,13 +45,18 @@ public enum ModbusTCP: StreamFramer {
     }
 
     /// A cheap test for protocol detection: does this look like the start of a Modbus/TCP stream?
-    public static func probe(_ bytes: RawSpan) -> Bool {
-        guard bytes.byteCount >= mbapLength + 1 else { return false }
-        guard bytes.u16be(protocolIdOffset) == 0 else { return false }
+    /// Short input is `needMore` until the MBAP header and function code are there, unless the
+    /// bytes already present rule Modbus out.
+    public static func probe(_ bytes: RawSpan) -> ProbeVerdict {
+        if bytes.byteCount >= protocolIdOffset + 2 && bytes.u16be(protocolIdOffset) != 0 { return .no }
+        if bytes.byteCount >= lengthOffset + 2 {
+            let length = Int(bytes.u16be(lengthOffset))
+            guard length >= minimumLengthField, length <= toleratedLengthField else { return .no }
+        }
+        guard bytes.byteCount >= mbapLength + 1 else { return .needMore }
         let length = Int(bytes.u16be(lengthOffset))
-        guard length >= minimumLengthField, length <= toleratedLengthField else { return false }
-        // A lone segment should hold whole ADUs, so a length far beyond it is not Modbus.
-        return lengthPrefix + length <= bytes.byteCount || bytes.byteCount < 64
+        // A first segment should hold whole ADUs, so a length far beyond it is not Modbus.
+        return lengthPrefix + length <= bytes.byteCount || bytes.byteCount < 64 ? .match : .no
     }
 
     public enum Direction: Sendable { case request, response }

@@ -18,3 +18,13 @@ public protocol StreamFramer {
     static var maximumFrameLength: Int { get }
     static func probeFrame(_ bytes: RawSpan) -> FrameProbe
 }
+
+/// A protocol probe's answer on the first bytes of one direction of a flow.
+public enum ProbeVerdict: Equatable, Sendable {
+    /// These bytes start this protocol.
+    case match
+    /// Too few bytes to tell yet (the detector keeps them and asks again).
+    case needMore
+    /// Not this protocol.
+    case no
+}

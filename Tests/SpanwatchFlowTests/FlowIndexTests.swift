@@ -1,0 +1,102 @@
+@testable import SpanwatchFlow
+import SpanwatchWire
+import Testing
+
+@Suite struct FlowIndexTests {
+    static func key(_ n: UInt32) -> FlowKey {
+        FlowKey(a: IPAddress(ipv4: 0x0A00_0000 | (n & 0xFFFF)), aPort: UInt16(truncatingIfNeeded: n >> 3), b: IPAddress(ipv4: 0xC0A8_0001),
+                bPort: 502, ipProtocol: 6)
+    }
+
+    /// Random inserts and removals, checked against a Dictionary after every step: backward-shift
+    /// deletion must keep every remaining key findable, through growth and wrap-around.
+    @Test func agreesWithADictionaryUnderChurn() {
+        let index = FlowIndex(minimumCapacity: 8)
+        var model: [FlowKey: Int32] = [:]
+        var freeSlots: [Int32] = []
+        var nextSlot: Int32 = 0
+        var generator = SplitMix(seed: 7)
+        for step in 0..<20_000 {
+            let n = UInt32(generator.next() % 3000)
+            let key = Self.key(n)
+            if let slot = model[key] {
+                index.remove(key, slot: slot)
+                model[key] = nil
+                freeSlots.append(slot)
+            } else {
+                let slot = freeSlots.popLast() ?? { defer { nextSlot += 1 }; return nextSlot }()
+                index.insert(key, slot: slot)
+                model[key] = slot
+            }
+            if step % 997 == 0 {
+                for probe in 0..<3000 as Range<UInt32> {
+                    #expect(index.find(Self.key(probe)) == model[Self.key(probe)])
+                }
+            }
+        }
+        #expect(index.count == model.count)
+        for (key, slot) in model { #expect(index.find(key) == slot) }
+    }
+
+    @Test func directionAndVLANAreDifferentFlows() {
+        let index = FlowIndex(minimumCapacity: 4)
+        let plain = FlowKey(a: IPAddress(ipv4: 1), aPort: 1, b: IPAddress(ipv4: 2), bPort: 2, ipProtocol: 6)
+        let tagged = FlowKey(a: IPAddress(ipv4: 1), aPort: 1, b: IPAddress(ipv4: 2), bPort: 2, ipProtocol: 6, vlans: 10 << 16)
+        let udp = FlowKey(a: IPAddress(ipv4: 1), aPort: 1, b: IPAddress(ipv4: 2), bPort: 2, ipProtocol: 17)
+        index.insert(plain, slot: 0)
+        index.insert(tagged, slot: 1)
+        #expect(index.find(plain) == 0)
+        #expect(index.find(tagged) == 1)
+        #expect(index.find(udp) == nil)
+    }
+}
+
+/// A small deterministic generator for tests.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct AnomalySamplingTests {
+    /// A stream that breaks the Modbus framing on every segment: the first 25 anomalies are
+    /// written, then one in 1000, each saying how many were left out; the flow record counts all.
+    @Test func perFlowSamplingKeepsCountsAndWritesFew() {
+        let sink = CountingSink()
+        var configuration = EngineConfiguration()
+        configuration.anomalySampling.threshold = 5
+        configuration.anomalySampling.rate = 10
+        let processor = PacketProcessor(configuration: configuration, sink: sink)
+        var factory = FrameFactory()
+        let hmi: UInt32 = 0x0A0A_010A, plc: UInt32 = 0x0A0A_0214
+        var seq: UInt32 = 101
+        _ = factory.tcp(src: hmi, dst: plc, sport: 40000, dport: 502, seq: 100, ack: 0, flags: 0x02)
+        factory.feed(processor, time: 1)
+        _ = factory.tcp(src: plc, dst: hmi, sport: 502, dport: 40000, seq: 900, ack: 101, flags: 0x12)
+        factory.feed(processor, time: 2)
+        // One good request so the flow is Modbus, then 40 segments with a bad protocol id.
+        _ = factory.tcp(src: hmi, dst: plc, sport: 40000, dport: 502, seq: seq, ack: 901, flags: 0x18, payload: [0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 1])
+        factory.feed(processor, time: 3)
+        seq += 12
+        for i in 0..<40 {
+            _ = factory.tcp(src: hmi, dst: plc, sport: 40000, dport: 502, seq: seq, ack: 901, flags: 0x18, payload: [0, 2, 0, 9, 0, 6, 1, 3, 0, 0, 0, 1])
+            factory.feed(processor, time: 4 + Timestamp(i))
+            seq += 12
+        }
+        // Written: anomalies 1-5, then 15, 25 and 35 (threshold 5, rate 10); 32 left out.
+        let invalid = sink.anomalies.filter { $0 == "modbus.invalid_protocol_id" }.count
+        #expect(invalid == 8)
+        #expect(processor.counters.anomaliesSuppressed == 32)
+        var flowAnomalies: UInt64 = 0
+        var flowSuppressed: UInt64 = 0
+        processor.table.forEach { flowAnomalies = $0.anomalies; flowSuppressed = $0.anomaliesSuppressed }
+        #expect(flowAnomalies == 40)
+        #expect(flowSuppressed == 32)
+    }
+}
