@@ -9,7 +9,7 @@ import PackageDescription
 //   executable wire them together.
 // Release builds drop the runtime exclusivity checks on the packet path (they were 10% of the
 // profile); debug builds and the tests keep them, so a violation is still caught there.
-let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "spanwatch",

@@ -4,15 +4,16 @@ import SpanwatchWire
 /// by transaction id, and emits one `modbus` event per transaction.
 public final class ModbusSession: AppSession {
     struct Pending {
+        var transactionId: UInt16
         var pdu: ModbusPDU
         var time: Timestamp
-        var order: UInt64
     }
 
     var toServer = StreamFramingDriver<ModbusTCP>()
     var toClient = StreamFramingDriver<ModbusTCP>()
-    var pending: [UInt16: Pending] = [:]
-    var requestOrder: UInt64 = 0
+    /// Unanswered requests, oldest first. Usually one or two: a linear scan beats hashing, and
+    /// the array's capacity is kept, so pairing allocates nothing per transaction.
+    var pending: [Pending] = []
     var transactionIndex: UInt64 = 0
     let limits: SessionLimits
     public private(set) var requests = 0
@@ -29,17 +30,21 @@ public final class ModbusSession: AppSession {
     }
 
     public func receive(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
+        // Closures passed straight to `feed` stay non-escaping: no context is allocated.
         let segmentLength = bytes.byteCount
-        let onInvalid: (String) -> Void = { anomaly in
-            var event = AnomalyEvent(kind: .applayer, event: anomaly, layer: "modbus")
-            event.length = segmentLength
-            emitter.emitApp(.anomaly(event), flow: flow, direction: direction)
-        }
         if direction == .toServer {
-            toServer.feed(bytes, onFrame: { handleRequest($0, flow: flow, emitter: emitter) }, onInvalid: onInvalid)
+            toServer.feed(bytes, onFrame: { handleRequest($0, flow: flow, emitter: emitter) },
+                          onInvalid: { invalid($0, segmentLength: segmentLength, direction: .toServer, flow: flow, emitter: emitter) })
         } else {
-            toClient.feed(bytes, onFrame: { handleResponse($0, flow: flow, emitter: emitter) }, onInvalid: onInvalid)
+            toClient.feed(bytes, onFrame: { handleResponse($0, flow: flow, emitter: emitter) },
+                          onInvalid: { invalid($0, segmentLength: segmentLength, direction: .toClient, flow: flow, emitter: emitter) })
         }
+    }
+
+    private func invalid(_ anomaly: String, segmentLength: Int, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
+        var event = AnomalyEvent(kind: .applayer, event: anomaly, layer: "modbus")
+        event.length = segmentLength
+        emitter.emitApp(.anomaly(event), flow: flow, direction: direction)
     }
 
     public func gap(direction: StreamDirection) {
@@ -48,7 +53,7 @@ public final class ModbusSession: AppSession {
 
     public func finish(flow: Flow, emitter: AppEventEmitter) {
         // Unanswered requests, oldest first.
-        for entry in pending.values.sorted(by: { $0.order < $1.order }) {
+        for entry in pending {
             emitTransaction(request: entry.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
         pending.removeAll()
@@ -58,21 +63,20 @@ public final class ModbusSession: AppSession {
         let pdu = ModbusTCP.parse(adu, direction: .request)
         requests += 1
         reportAnomalies(pdu.anomalies, flow: flow, direction: .toServer, emitter: emitter)
-        if let previous = pending[pdu.transactionId] {
+        if let previous = takePending(pdu.transactionId) {
             // Transaction id reused before its answer: the old request stays unanswered.
-            pending[pdu.transactionId] = nil
             emitTransaction(request: previous.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
-        if pending.count >= limits.maximumPendingModbusRequests, let oldest = pending.min(by: { $0.value.order < $1.value.order }) {
-            pending[oldest.key] = nil
+        if pending.count >= limits.maximumPendingModbusRequests, !pending.isEmpty {
+            let oldest = pending.removeFirst()
             evictedRequests += 1
             var event = AnomalyEvent(kind: .applayer, event: "modbus.request_flood", layer: "modbus")
             event.length = limits.maximumPendingModbusRequests
             emitter.emitApp(.anomaly(event), flow: flow, direction: .toServer)
-            emitTransaction(request: oldest.value.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
+            emitTransaction(request: oldest.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
-        requestOrder += 1
-        pending[pdu.transactionId] = Pending(pdu: pdu, time: flow.lastTime, order: requestOrder)
+        if pending.capacity == 0 { pending.reserveCapacity(4) }
+        pending.append(Pending(transactionId: pdu.transactionId, pdu: pdu, time: flow.lastTime))
     }
 
     private func handleResponse(_ adu: RawSpan, flow: Flow, emitter: AppEventEmitter) {
@@ -81,7 +85,7 @@ public final class ModbusSession: AppSession {
         reportAnomalies(pdu.anomalies, flow: flow, direction: .toClient, emitter: emitter)
         let identification = pdu.function == .encapsulatedInterfaceTransport && !pdu.isException
             ? ModbusDeviceIdentification(responseADU: adu) : nil
-        if let request = pending.removeValue(forKey: pdu.transactionId) {
+        if let request = takePending(pdu.transactionId) {
             var response = pdu
             // Responses to writes of many values echo only address and quantity: keep the request's.
             if !response.hasAddress && request.pdu.hasAddress && !response.isException {
@@ -106,6 +110,12 @@ public final class ModbusSession: AppSession {
             }
             emitTransaction(request: nil, response: pdu, identification: identification, latency: nil, flow: flow, emitter: emitter)
         }
+    }
+
+    /// Removes and returns the pending request with this transaction id (order is kept).
+    private func takePending(_ transactionId: UInt16) -> Pending? {
+        guard let index = pending.firstIndex(where: { $0.transactionId == transactionId }) else { return nil }
+        return pending.remove(at: index)
     }
 
     private func reportAnomalies(_ anomalies: ModbusAnomalies, flow: Flow, direction: StreamDirection, emitter: AppEventEmitter) {

@@ -249,7 +249,7 @@ enum ModbusEveObject {
         }
         if pdu.valueCount > 0 {
             builder.beginArray("values")
-            for value in pdu.keptValues { builder.element(value) }
+            for index in 0..<pdu.keptValueCount { builder.element(pdu.values[index]) }
             builder.endArray()
             if pdu.valueCount > ModbusPDU.valueCapacity { builder.field("values_truncated", pdu.valueCount) }
         }

@@ -457,7 +457,10 @@ public struct ModbusPDU: Sendable {
         valueCount += 1
     }
 
-    /// The values kept (at most `valueCapacity`).
+    /// How many values are kept (at most `valueCapacity`); read them with `values[i]`.
+    public var keptValueCount: Int { min(valueCount, ModbusPDU.valueCapacity) }
+
+    /// The values kept, as an array (tests; the event writer reads `values` in place).
     public var keptValues: [UInt16] {
         (0..<min(valueCount, ModbusPDU.valueCapacity)).map { values[$0] }
     }

@@ -1,0 +1,114 @@
+// Allocation and throughput benchmarks for the packet path, on the project's own sample plant
+// capture (samples/sample-plant.pcap: Modbus/TCP polling, made by scripts/pcapgen.py).
+//
+// - FrameDecoder: every frame through the L2-L4 decoder. Must allocate nothing: the threshold
+//   on mallocCountTotal is 0, so `swift package benchmark thresholds check` fails on one malloc.
+// - PacketProcessor: the whole engine (flows, reassembly, Modbus pairing) into a sink that
+//   drops events. Allocations here are per flow and per session, not per packet: the capture
+//   has 3 flows, and the count must stay at that order however many packets it holds.
+// - PacketProcessor + EVE: the same, rendering every event as an EVE line into a buffer.
+import Benchmark
+import SpanwatchCapture
+import SpanwatchFlow
+import SpanwatchOutput
+import SpanwatchWire
+
+struct CapturedFrame {
+    var bytes: [UInt8]
+    var wireLength: Int
+    var timestamp: Int64
+}
+
+/// The sample capture, read once into memory (outside every measurement).
+let sample: (frames: [CapturedFrame], linkType: LinkType) = {
+    let root = URLPath.repositoryRoot
+    guard let handle = try? PcapHandle.openOffline(path: root + "/samples/sample-plant.pcap") else {
+        fatalError("samples/sample-plant.pcap not found under \(root)")
+    }
+    var frames: [CapturedFrame] = []
+    while true {
+        let outcome = handle.next { header, bytes in
+            frames.append(CapturedFrame(bytes: bytes.withUnsafeBytes { Array($0) }, wireLength: header.wireLength,
+                                        timestamp: header.seconds * 1_000_000 + Int64(header.microseconds)))
+        }
+        if outcome != .packet { break }
+    }
+    return (frames, handle.linkType)
+}()
+
+enum URLPath {
+    /// This file is Benchmarks/Benchmarks/PacketPath/PacketPath.swift in the repository.
+    static var repositoryRoot: String {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(4)
+        return parts.joined(separator: "/")
+    }
+}
+
+final class DroppingSink: EventSink {
+    var events = 0
+    func emit(_ context: EventContext, _ body: EventBody) { events += 1 }
+}
+
+final class RenderingSink: EventSink {
+    let formatter = EveFormatter(sensorName: "bench", types: nil)
+    let buffer = JSONLineBuilder(capacity: 1 << 20)
+    func emit(_ context: EventContext, _ body: EventBody) {
+        if buffer.count > (1 << 20) - 8192 { buffer.removeAll() }
+        formatter.render(context, body, into: buffer)
+    }
+}
+
+func feed(_ processor: PacketProcessor) {
+    let linkType = sample.linkType
+    for (index, frame) in sample.frames.enumerated() {
+        frame.bytes.withUnsafeBytes { raw in
+            processor.process(raw.bytes, linkType: linkType, wireLength: frame.wireLength, timestamp: frame.timestamp,
+                              pcapCount: UInt64(index + 1))
+        }
+    }
+    processor.finish()
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .memoryLeaked],
+        scalingFactor: .one,
+        maxDuration: .seconds(2),
+        maxIterations: 200
+    )
+
+    Benchmark("FrameDecoder (all sample frames)",
+              configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p100: 0])])) { benchmark in
+        var frame = DecodedFrame()
+        let linkType = sample.linkType
+        var tcp = 0
+        benchmark.startMeasurement()
+        for captured in sample.frames {
+            captured.bytes.withUnsafeBytes { raw in
+                FrameDecoder.decode(raw.bytes, linkType: linkType, wireLength: captured.wireLength, into: &frame)
+            }
+            if frame.transport == .tcp { tcp += 1 }
+        }
+        benchmark.stopMeasurement()
+        blackHole(tcp)
+    }
+
+    Benchmark("PacketProcessor (sample capture, events dropped)") { benchmark in
+        let sink = DroppingSink()
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: sink)
+        benchmark.startMeasurement()
+        feed(processor)
+        benchmark.stopMeasurement()
+        blackHole(sink.events)
+    }
+
+    Benchmark("PacketProcessor + EVE rendering (sample capture)") { benchmark in
+        let sink = RenderingSink()
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: sink)
+        benchmark.startMeasurement()
+        feed(processor)
+        benchmark.stopMeasurement()
+        blackHole(sink.buffer.count)
+    }
+}
