@@ -96,13 +96,22 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, path: "limits")
-            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "anomaly_rate"], path: "limits", node: limits)
+            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "anomaly_rate", "anomaly_sampling"],
+                                 path: "limits", node: limits)
             if let node = map["flows"] { config.engine.flowTable.maximumFlows = try reader.positive(node, path: "limits.flows") }
             if let node = map["flow_memcap"] { config.engine.flowTable.memcap = try reader.size(node, path: "limits.flow_memcap") }
             if let node = map["modbus_pending_requests"] {
                 config.engine.sessions.maximumPendingModbusRequests = try reader.positive(node, path: "limits.modbus_pending_requests")
             }
             if let node = map["anomaly_rate"] { config.engine.anomalyRateLimit = try reader.integer(node, path: "limits.anomaly_rate") }
+            if let sampling = map["anomaly_sampling"] {
+                let m = try reader.mapping(sampling, path: "limits.anomaly_sampling")
+                try reader.allowOnly(m, ["threshold", "rate"], path: "limits.anomaly_sampling", node: sampling)
+                if let node = m["threshold"] {
+                    config.engine.anomalySampling.threshold = UInt64(try reader.positive(node, path: "limits.anomaly_sampling.threshold"))
+                }
+                if let node = m["rate"] { config.engine.anomalySampling.rate = UInt64(try reader.positive(node, path: "limits.anomaly_sampling.rate")) }
+            }
             if let reassembly = map["reassembly"] {
                 let r = try reader.mapping(reassembly, path: "limits.reassembly")
                 try reader.allowOnly(r, ["pending_segments", "pending_bytes", "retained_bytes"], path: "limits.reassembly", node: reassembly)

@@ -114,7 +114,7 @@ struct Run: ParsableCommand {
     var bufferMiB: Int?
 
     func validate() throws {
-        if input.read.isEmpty == interfaces.isEmpty { throw ValidationError("run needs either -r FILE ... or -i IFACE ...") }
+        if !input.read.isEmpty && !interfaces.isEmpty { throw ValidationError("run reads either -r FILE ... or -i IFACE ..., not both") }
         if logDirectory != nil && eve != nil { throw ValidationError("use -l DIR or --eve FILE, not both") }
     }
 
@@ -127,6 +127,10 @@ struct Run: ParsableCommand {
         if !input.read.isEmpty {
             try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: evePath)
             return
+        }
+        let interfaces = self.interfaces.isEmpty ? configuration.interfaces : self.interfaces
+        guard !interfaces.isEmpty else {
+            throw fail("run needs -r FILE ..., -i IFACE ..., or capture.interfaces in the configuration")
         }
         var options = LiveCaptureOptions()
         options.snapLength = Int32(snaplen ?? configuration.snapLength)

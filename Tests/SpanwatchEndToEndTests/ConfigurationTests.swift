@@ -8,6 +8,7 @@ import Testing
         #expect(config.sensorName == "ot-sensor-01")
         #expect(config.engine.flowTable.maximumFlows == 65536 && config.engine.flowTable.memcap == 64 << 20)
         #expect(config.engine.flowTable.tcpEstablishedTimeout == 3600)
+        #expect(config.engine.anomalySampling.threshold == 25 && config.engine.anomalySampling.rate == 1000)
     }
 
     @Test(arguments: [
@@ -18,6 +19,7 @@ import Testing
         ("sensor:\n  name: a\n", "missing key 'version'"),
         ("version: 1\noutputs:\n  eve:\n    types: [modbus, bogus]\n", "f.yaml:4: unknown event type 'bogus'"),
         ("version: 1\ncapture: [1]\n", "f.yaml:2: 'capture' must be a mapping"),
+        ("version: 1\nlimits:\n  anomaly_sampling:\n    rate: 0\n", "f.yaml:4: 'limits.anomaly_sampling.rate' must be positive"),
         ("version: 1\n  bad: [\n", "not valid YAML"),
     ])
     func badValuesNameTheKeyAndLine(text: String, message: String) {
