@@ -96,12 +96,16 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, path: "limits")
-            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "anomaly_rate", "anomaly_sampling"],
+            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "dnp3_fragment_bytes", "anomaly_rate",
+                                       "anomaly_sampling"],
                                  path: "limits", node: limits)
             if let node = map["flows"] { config.engine.flowTable.maximumFlows = try reader.positive(node, path: "limits.flows") }
             if let node = map["flow_memcap"] { config.engine.flowTable.memcap = try reader.size(node, path: "limits.flow_memcap") }
             if let node = map["modbus_pending_requests"] {
                 config.engine.sessions.maximumPendingModbusRequests = try reader.positive(node, path: "limits.modbus_pending_requests")
+            }
+            if let node = map["dnp3_fragment_bytes"] {
+                config.engine.sessions.maximumDNP3FragmentBytes = try reader.size(node, path: "limits.dnp3_fragment_bytes")
             }
             if let node = map["anomaly_rate"] { config.engine.anomalyRateLimit = try reader.integer(node, path: "limits.anomaly_rate") }
             if let sampling = map["anomaly_sampling"] {

@@ -2,7 +2,7 @@ import SpanwatchWire
 
 /// Application protocols spanwatch parses (EVE `app_proto`).
 public enum AppProtocol: UInt8, Sendable {
-    case unknown, modbus
+    case unknown, modbus, dnp3
     /// Detection gave up: the flow is not a protocol spanwatch parses.
     case failed
 
@@ -10,6 +10,7 @@ public enum AppProtocol: UInt8, Sendable {
         switch self {
         case .unknown: nil
         case .modbus: "modbus"
+        case .dnp3: "dnp3"
         case .failed: "failed"
         }
     }
@@ -43,6 +44,7 @@ public enum AppDetector {
 
     public struct Limits: Sendable {
         public var modbusEnabled = true
+        public var dnp3Enabled = true
         public init() {}
     }
 
@@ -68,12 +70,20 @@ public enum AppDetector {
             case .no: break
             }
         }
+        if limits.dnp3Enabled && (transport == .tcp || transport == .udp) {
+            switch DNP3Link.probe(bytes) {
+            case .match: return .detected(.dnp3)
+            case .needMore: anyNeedsMore = true
+            case .no: break
+            }
+        }
         return anyNeedsMore ? .needMore : .none
     }
 
-    public static func makeSession(_ proto: AppProtocol, limits: SessionLimits) -> AppSession? {
+    public static func makeSession(_ proto: AppProtocol, transport: TransportLayer, limits: SessionLimits) -> AppSession? {
         switch proto {
-        case .modbus: ModbusSession(limits: limits)
+        case .modbus: transport == .tcp ? ModbusSession(limits: limits) : nil
+        case .dnp3: DNP3Session(limits: limits, datagram: transport == .udp)
         default: nil
         }
     }
@@ -102,5 +112,8 @@ struct ProbeBuffer {
 public struct SessionLimits: Sendable {
     /// Unanswered Modbus requests kept for pairing; past it the oldest is written unanswered.
     public var maximumPendingModbusRequests = 64
+    /// A DNP3 application fragment reassembled from transport segments is dropped (with an
+    /// anomaly) past this size. Outstations default to 2048-byte fragments; some send more.
+    public var maximumDNP3FragmentBytes = 16384
     public init() {}
 }

@@ -55,6 +55,7 @@ public struct ModbusTransaction: Sendable {
 /// What an event is about.
 public enum EventBody: Sendable {
     case modbus(ModbusTransaction)
+    case dnp3(DNP3Event)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }

@@ -352,7 +352,7 @@ public final class PacketProcessor: AppEventEmitter {
         }
         switch outcome {
         case .detected(let proto):
-            if let session = AppDetector.makeSession(proto, limits: configuration.sessions) {
+            if let session = AppDetector.makeSession(proto, transport: flow.transport, limits: configuration.sessions) {
                 flow.appProto = proto
                 flow.session = session
                 table.noteSession()

@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
@@ -17,6 +17,7 @@ public final class EveFormatter {
         self.types = types
         self.sequence = firstSequence
         writesModbus = types?.contains("modbus") ?? true
+        writesDNP3 = types?.contains("dnp3") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
     }
@@ -24,6 +25,7 @@ public final class EveFormatter {
     public static func eventType(of body: EventBody) -> String {
         switch body {
         case .modbus: "modbus"
+        case .dnp3: "dnp3"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -32,6 +34,7 @@ public final class EveFormatter {
     private static func eventTypeName(of body: EventBody) -> StaticString {
         switch body {
         case .modbus: "modbus"
+        case .dnp3: "dnp3"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -40,6 +43,7 @@ public final class EveFormatter {
     public func wants(_ body: EventBody) -> Bool {
         switch body {
         case .modbus: writesModbus
+        case .dnp3: writesDNP3
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         }
@@ -93,6 +97,8 @@ public final class EveFormatter {
         case .modbus(let transaction):
             builder.field("tx_id", transaction.transactionIndex)
             ModbusEveObject.write(transaction, into: builder)
+        case .dnp3(let event):
+            DNP3EveObject.write(event, into: builder)
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):

@@ -169,9 +169,16 @@ public final class JSONLineBuilder {
         append(UInt8(ascii: "\""))
     }
 
-    /// A number with a fixed number of decimals (no exponent, locale-free).
+    /// A number with a fixed number of decimals (no exponent, locale-free). Values from the wire
+    /// can be anything: NaN and infinities become `null`, magnitudes of 1e15 and more are
+    /// written in exponent form (still JSON), so nothing here can trap.
     public func field(_ key: StaticString, decimal value: Double, places: Int) {
         self.key(key)
+        guard value.isFinite else { appendRaw("null"); return }
+        guard abs(value) < 1e15 else {
+            for byte in "\(value)".utf8 { append(byte) }
+            return
+        }
         var scale: Double = 1
         for _ in 0..<places { scale *= 10 }
         let negative = value < 0
