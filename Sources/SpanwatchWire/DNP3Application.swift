@@ -480,6 +480,10 @@ public enum DNP3ObjectSizes {
             switch v { case 1: return 2; case 2: return 4; case 3: return 8; default: return nil }
         case 102: return v == 1 ? 1 : nil
         case 110, 111, 112, 113: return Int(v)   // octet strings, virtual terminal: the variation is the length
+        case 120:
+            // Secure authentication: v3 aggressive-mode request (CSQ 4 + user 2), v4 session key
+            // status request (user 2); the others are free-format with a size prefix.
+            switch v { case 3: return 6; case 4: return 2; default: return nil }
         case 121: return v == 1 ? 7 : nil
         case 122:
             switch v { case 1: return 7; case 2: return 13; default: return nil }
