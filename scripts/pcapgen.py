@@ -62,6 +62,16 @@ def tcp_segment(src, dst, sport, dport, seq, ack, flags, payload):
     return header[:16] + struct.pack("!H", csum) + header[18:] + payload
 
 
+def udp_datagram(src, dst, sport, dport, payload):
+    header = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    if src.v6:
+        pseudo = src.addr + dst.addr + struct.pack("!IxxxB", len(header) + len(payload), 17)
+    else:
+        pseudo = src.addr + dst.addr + struct.pack("!xBH", 17, len(header) + len(payload))
+    csum = checksum(pseudo + header + payload) or 0xFFFF
+    return header[:6] + struct.pack("!H", csum) + payload
+
+
 def ip_packet(src, dst, proto, body, ident=0):
     if src.v6:
         return struct.pack("!IHBB", 6 << 28, len(body), proto, 64) + src.addr + dst.addr + body
@@ -189,11 +199,57 @@ HMI = Host("10.10.1.10", "00:0c:29:aa:00:10")
 PLC = Host("10.10.2.20", "00:80:f4:12:34:56")  # 00:80:F4 Telemecanique (Schneider)
 HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
 PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
+SCADA = Host("10.20.1.5", "00:0c:29:aa:00:05")
+RTU = Host("10.20.2.30", "00:30:a7:01:02:03")  # 00:30:A7 Schweitzer Engineering Laboratories
 
 
 def polling_pair(session, tid, address=100, values=(1, 2)):
     session.send(True, read_holding(tid, 1, address, len(values)))
     session.send(False, read_holding_response(tid, 1, list(values)))
+
+
+# DNP3 (IEEE 1815): link frames with a CRC after the header and after every 16 data bytes.
+def dnp3_crc(data):
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA6BC if crc & 1 else crc >> 1
+    return struct.pack("<H", ~crc & 0xFFFF)
+
+
+def dnp3_link(control, dst, src, user_data):
+    header = b"\x05\x64" + bytes([5 + len(user_data), control]) + struct.pack("<HH", dst, src)
+    out = header + dnp3_crc(header)
+    for i in range(0, len(user_data), 16):
+        block = user_data[i:i + 16]
+        out += block + dnp3_crc(block)
+    return out
+
+
+def dnp3_frames(app, from_master, dst, src, first_tseq=0, segment_size=249):
+    """An application fragment as link frames (unconfirmed user data), split into transport segments."""
+    control = (0x80 if from_master else 0x00) | 0x40 | 0x04
+    pieces = [app[i:i + segment_size] for i in range(0, len(app), segment_size)] or [b""]
+    frames = []
+    for n, piece in enumerate(pieces):
+        th = (0x40 if n == 0 else 0) | (0x80 if n == len(pieces) - 1 else 0) | ((first_tseq + n) & 0x3F)
+        frames.append(dnp3_link(control, dst, src, bytes([th]) + piece))
+    return frames
+
+
+def dnp3_request(seq, function, objects=b""):
+    return bytes([0xC0 | (seq & 0x0F), function]) + objects
+
+
+def dnp3_response(seq, objects=b"", function=0x81, iin=(0, 0), unsolicited=False, confirm=False):
+    control = 0xC0 | (seq & 0x0F) | (0x10 if unsolicited else 0) | (0x20 if confirm else 0)
+    return bytes([control, function, iin[0], iin[1]]) + objects
+
+
+def crob(index, code=0x41, count=1, on_ms=500, off_ms=0, status=0):
+    """g12v1 with a 2-byte count and 2-byte index prefixes (qualifier 0x28): one control relay output block."""
+    return bytes([12, 1, 0x28]) + struct.pack("<HH", 1, index) + struct.pack("<BBIIB", code, count, on_ms, off_ms, status)
 
 
 def fixture(name, capture, ext="pcap", readme=""):
@@ -311,6 +367,74 @@ def make_fixtures():
     open(path, "wb").write(data[:-10])
 
 
+def make_dnp3_fixtures():
+    master, outstation = 1, 10
+    class0 = bytes([60, 1, 0x06])
+    # 100 analog inputs (g30v1, 5 bytes each, indexes 0-99): a 510-byte fragment in 3 link frames.
+    analogs = bytes([30, 1, 0x00, 0, 99]) + b"".join(struct.pack("<BI", 0x01, 1000 + i) for i in range(100))
+
+    cap = Capture()
+    s = TCPSession(cap, SCADA, RTU, 50200, 20000)
+    s.handshake()
+    for frame in dnp3_frames(dnp3_request(1, 1, class0), True, outstation, master):
+        s.send(True, frame)
+    for frame in dnp3_frames(dnp3_response(1, analogs), False, master, outstation, first_tseq=62):
+        s.send(False, frame)
+    s.close()
+    fixture("dnp3-fragment-over-link-frames", cap,
+            readme="A class 0 read answered by a 510-byte fragment (100 analog inputs, g30v1) in three link frames, one per TCP "
+                   "segment, with transport sequence numbers 62, 63, 0 (the wrap that tshark 4.0 does not follow): one `dnp3` "
+                   "response event, `segments: 3`, paired with the READ.")
+
+    cap = Capture()
+    s = TCPSession(cap, SCADA, RTU, 50201, 20000)
+    s.handshake()
+    bad = bytearray(dnp3_frames(dnp3_request(2, 5, crob(7, code=0x81)), True, outstation, master)[0])
+    bad[-3] ^= 0xFF  # a data byte of the last block: that block's CRC no longer matches
+    s.send(True, bytes(bad))
+    for frame in dnp3_frames(dnp3_request(3, 5, crob(7, code=0x41)), True, outstation, master, first_tseq=1):
+        s.send(True, frame)
+    for frame in dnp3_frames(dnp3_response(3, crob(7, code=0x41)), False, master, outstation):
+        s.send(False, frame)
+    s.close()
+    fixture("dnp3-bad-crc", cap,
+            readme="A DIRECT_OPERATE whose last data block fails its CRC: `dnp3.bad_link_crc` and no `dnp3` event (the frame is "
+                   "not passed up). The next DIRECT_OPERATE (CROB on index 7, code 0x41: PULSE_ON, CLOSE) and its echo are "
+                   "decoded, with the CROB's fields under `points`.")
+
+    cap = Capture()
+    s = TCPSession(cap, SCADA, RTU, 50202, 20000)
+    s.handshake()
+    unsolicited = dnp3_frames(dnp3_response(5, bytes([2, 1, 0x28]) + struct.pack("<HH", 1, 3) + bytes([0x81]), function=0x82, unsolicited=True,
+                                            confirm=True), False, master, outstation)[0]
+    s.send(False, unsolicited)
+    confirm = dnp3_frames(bytes([0xD5, 0]), True, outstation, master)[0]
+    select = dnp3_frames(dnp3_request(6, 3, crob(3, code=0x81)), True, outstation, master, first_tseq=1)[0]
+    s.send(True, confirm + select)
+    response = dnp3_frames(dnp3_response(6, crob(3, code=0x81)), False, master, outstation, first_tseq=1)[0]
+    s.send(False, response)
+    s.close()
+    fixture("dnp3-several-frames-in-one-segment", cap,
+            readme="One TCP segment from the master carries two link frames: the CONFIRM of an unsolicited response (binary input "
+                   "event g2v1) and a SELECT (CROB on index 3, code 0x81: PULSE_ON, TRIP); the outstation's response follows. Three fragments, three events; "
+                   "the response is paired with the SELECT by application sequence 6.")
+
+    cap = Capture()
+    def udp(from_master, payload):
+        src, dst = (SCADA, RTU) if from_master else (RTU, SCADA)
+        sport, dport = (50300, 20000) if from_master else (20000, 50300)
+        cap.add(link_frame("ethernet", src, dst, ip_packet(src, dst, 17, udp_datagram(src, dst, sport, dport, payload))))
+    udp(True, dnp3_frames(dnp3_request(1, 1, class0), True, outstation, master)[0])
+    udp(False, dnp3_frames(dnp3_response(1, bytes([1, 2, 0x00, 0, 3]) + bytes([0x01, 0x81, 0x01, 0x01])), False, master,
+                           outstation)[0])
+    udp(True, dnp3_frames(dnp3_request(2, 13), True, outstation, master, first_tseq=1)[0])
+    udp(False, dnp3_frames(dnp3_response(2, bytes([52, 2, 0x07, 1]) + struct.pack("<H", 2000), iin=(0x80, 0)), False, master,
+                           outstation, first_tseq=1)[0])
+    fixture("dnp3-over-udp", cap,
+            readme="DNP3 over UDP port 20000: a class 0 read answered with four binary inputs (g1v2), then a COLD_RESTART answered "
+                   "with a time delay (g52v2, 2000 ms) and IIN device_restart. Each datagram holds whole link frames.")
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -351,5 +475,6 @@ if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if what in ("fixtures", "all"):
         make_fixtures()
+        make_dnp3_fixtures()
     if what in ("sample", "all"):
         make_sample()
