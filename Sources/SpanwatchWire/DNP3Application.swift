@@ -280,7 +280,8 @@ public enum DNP3Application {
             guard let first = read(width), let last = read(width) else { result.anomalies.insert(.truncatedObject); record(header, into: &result); return nil }
             header.start = first
             header.stop = last
-            guard last >= first else { result.anomalies.insert(.badRange); record(header, into: &result); return nil }
+            // Stop below start, or the full 32-bit range (2^32 objects: no count holds it).
+            guard last >= first, last - first < UInt32.max else { result.anomalies.insert(.badRange); record(header, into: &result); return nil }
             header.count = last - first + 1
         case 6:
             header.count = 0

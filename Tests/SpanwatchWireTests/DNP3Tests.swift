@@ -133,6 +133,8 @@ func hexBytes(_ text: String) -> [UInt8] {
         #expect(parse("c0").anomalies.contains(.truncatedHeader))
         #expect(parse("c0 81 00").anomalies.contains(.truncatedHeader))
         #expect(parse("c0 01 3c").anomalies.contains(.truncatedObject))
+        // the whole 32-bit range (found by the fuzzer: 2^32 objects overflowed the count)
+        #expect(parse("c0 81 0000 1e0102 00000000 ffffffff").anomalies.contains(.badRange))
         // stop below start
         #expect(parse("c0 81 0000 1e0100 0605").anomalies.contains(.badRange))
         // an object the parser cannot size in data: g99v1

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of a protocol's parsing path.
+# The Wire and Flow sources are compiled as one module with the target in Fuzz/<Target>Fuzz.swift;
+# seeds are the TCP/UDP payloads of the shared corpus for that protocol (../shared/pcaps).
+# usage: scripts/fuzz.sh dnp3|s7comm|modbus [SECONDS]     (default 600)
+# Crashes land in fuzz-out/<target>/ (crash-*); turn each into a fixture.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh dnp3|s7comm|modbus [SECONDS]}
+seconds=${2:-600}
+case $target in
+  dnp3) file=DNP3Fuzz.swift; filter='dnp3'; corpus=(../shared/pcaps/dnp3 ../shared/pcaps/edge) ;;
+  s7comm) file=S7CommFuzz.swift; filter='tcp.port==102'; corpus=(../shared/pcaps/s7comm ../shared/pcaps/edge) ;;
+  modbus) file=ModbusFuzz.swift; filter='tcp.port==502'; corpus=(../shared/pcaps/modbus) ;;
+  *) echo "unknown target $target" >&2; exit 2 ;;
+esac
+out=fuzz-out/$target
+mkdir -p "$out/src" "$out/corpus" "$out/seeds"
+rm -f "$out"/src/*.swift
+for f in Sources/SpanwatchWire/*.swift Sources/SpanwatchFlow/*.swift; do
+  grep -v '^import Spanwatch' "$f" > "$out/src/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+cp "Fuzz/$file" "$out/src/"
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SpanwatchFuzz "$out"/src/*.swift -o "$out/fuzz-$target"
+if [ -z "$(ls -A "$out/seeds")" ] && command -v tshark >/dev/null; then
+  for dir in "${corpus[@]}"; do
+    for pcap in "$dir"/*.pcap*; do
+      [ -f "$pcap" ] || continue
+      case $target in dnp3) [[ $pcap == *dnp3* ]] || continue ;; s7comm) [[ $pcap == *s7* ]] || continue ;; esac
+      { tshark -r "$pcap" -Y "$filter && (tcp.len>0 || udp.length>8)" -T fields -e tcp.payload -e udp.payload 2>/dev/null || true; } \
+        | python3 -c '
+import sys
+name, out = sys.argv[1], sys.argv[2]
+for n, line in enumerate(sys.stdin):
+    if n >= 200: break
+    text = "".join(line.split())
+    if text:
+        open("%s/%s-%d" % (out, name, n), "wb").write(bytes([1]) + bytes.fromhex(text))
+' "$(basename "$pcap")" "$out/seeds"
+    done
+  done
+fi
+echo "seeds: $(ls "$out/seeds" | wc -l); running $seconds s"
+SWIFT_BACKTRACE=enable=no "$out/fuzz-$target" -max_total_time="$seconds" -max_len=4096 -artifact_prefix="$out/" -print_final_stats=1 "$out/corpus" "$out/seeds"
