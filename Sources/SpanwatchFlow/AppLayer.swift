@@ -2,7 +2,7 @@ import SpanwatchWire
 
 /// Application protocols spanwatch parses (EVE `app_proto`).
 public enum AppProtocol: UInt8, Sendable {
-    case unknown, modbus, dnp3
+    case unknown, modbus, dnp3, s7comm
     /// Detection gave up: the flow is not a protocol spanwatch parses.
     case failed
 
@@ -11,6 +11,7 @@ public enum AppProtocol: UInt8, Sendable {
         case .unknown: nil
         case .modbus: "modbus"
         case .dnp3: "dnp3"
+        case .s7comm: "s7comm"
         case .failed: "failed"
         }
     }
@@ -45,6 +46,7 @@ public enum AppDetector {
     public struct Limits: Sendable {
         public var modbusEnabled = true
         public var dnp3Enabled = true
+        public var s7commEnabled = true
         public init() {}
     }
 
@@ -70,6 +72,13 @@ public enum AppDetector {
             case .no: break
             }
         }
+        if limits.s7commEnabled && transport == .tcp {
+            switch TPKT.probe(bytes) {
+            case .match: return .detected(.s7comm)
+            case .needMore: anyNeedsMore = true
+            case .no: break
+            }
+        }
         if limits.dnp3Enabled && (transport == .tcp || transport == .udp) {
             switch DNP3Link.probe(bytes) {
             case .match: return .detected(.dnp3)
@@ -84,6 +93,7 @@ public enum AppDetector {
         switch proto {
         case .modbus: transport == .tcp ? ModbusSession(limits: limits) : nil
         case .dnp3: DNP3Session(limits: limits, datagram: transport == .udp)
+        case .s7comm: transport == .tcp ? S7Session(limits: limits) : nil
         default: nil
         }
     }
@@ -115,5 +125,8 @@ public struct SessionLimits: Sendable {
     /// A DNP3 application fragment reassembled from transport segments is dropped (with an
     /// anomaly) past this size. Outstations default to 2048-byte fragments; some send more.
     public var maximumDNP3FragmentBytes = 16384
+    /// An S7 PDU reassembled from COTP DT TPDUs is dropped (with an anomaly) past this size.
+    /// S7-300/400 negotiate 240-960-byte PDUs; S7comm-plus sends more.
+    public var maximumS7PDUBytes = 65536
     public init() {}
 }

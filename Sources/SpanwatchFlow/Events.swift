@@ -56,6 +56,8 @@ public struct ModbusTransaction: Sendable {
 public enum EventBody: Sendable {
     case modbus(ModbusTransaction)
     case dnp3(DNP3Event)
+    case s7comm(S7Event)
+    case cotp(COTPEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }

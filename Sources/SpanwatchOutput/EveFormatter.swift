@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
@@ -18,6 +18,8 @@ public final class EveFormatter {
         self.sequence = firstSequence
         writesModbus = types?.contains("modbus") ?? true
         writesDNP3 = types?.contains("dnp3") ?? true
+        writesS7comm = types?.contains("s7comm") ?? true
+        writesCOTP = types?.contains("cotp") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
     }
@@ -26,6 +28,8 @@ public final class EveFormatter {
         switch body {
         case .modbus: "modbus"
         case .dnp3: "dnp3"
+        case .s7comm: "s7comm"
+        case .cotp: "cotp"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -35,6 +39,8 @@ public final class EveFormatter {
         switch body {
         case .modbus: "modbus"
         case .dnp3: "dnp3"
+        case .s7comm: "s7comm"
+        case .cotp: "cotp"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -44,6 +50,8 @@ public final class EveFormatter {
         switch body {
         case .modbus: writesModbus
         case .dnp3: writesDNP3
+        case .s7comm: writesS7comm
+        case .cotp: writesCOTP
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         }
@@ -99,6 +107,10 @@ public final class EveFormatter {
             ModbusEveObject.write(transaction, into: builder)
         case .dnp3(let event):
             DNP3EveObject.write(event, into: builder)
+        case .s7comm(let event):
+            S7EveObject.write(event, into: builder)
+        case .cotp(let event):
+            S7EveObject.write(event, into: builder)
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):
