@@ -144,16 +144,22 @@ enum S7EveObject {
         if pdu.hasIdentity {
             let identity = pdu.identity
             builder.beginObject("identity")
-            if !identity.orderNumber.isEmpty { builder.field("order_number", bytes: identity.orderNumber.trimmedArray) }
+            writeText("order_number", identity.orderNumber, into: builder)
             if identity.hasFirmware {
                 builder.field("firmware", "V\(identity.firmware.0).\(identity.firmware.1).\(identity.firmware.2)")
             }
-            if !identity.systemName.isEmpty { builder.field("automation_system_name", bytes: identity.systemName.trimmedArray) }
-            if !identity.moduleName.isEmpty { builder.field("module_name", bytes: identity.moduleName.trimmedArray) }
-            if !identity.plantName.isEmpty { builder.field("plant_name", bytes: identity.plantName.trimmedArray) }
-            if !identity.serialNumber.isEmpty { builder.field("serial_number", bytes: identity.serialNumber.trimmedArray) }
-            if !identity.moduleTypeName.isEmpty { builder.field("module_type_name", bytes: identity.moduleTypeName.trimmedArray) }
+            writeText("automation_system_name", identity.systemName, into: builder)
+            writeText("module_name", identity.moduleName, into: builder)
+            writeText("plant_name", identity.plantName, into: builder)
+            writeText("serial_number", identity.serialNumber, into: builder)
+            writeText("module_type_name", identity.moduleTypeName, into: builder)
             builder.endObject()
         }
+    }
+
+    /// SZL strings are padded with spaces or NULs: written trimmed, and not at all when blank.
+    static func writeText(_ key: StaticString, _ text: InlineText, into builder: JSONLineBuilder) {
+        let trimmed = text.trimmedArray
+        if !trimmed.isEmpty { builder.field(key, bytes: trimmed) }
     }
 }

@@ -344,7 +344,8 @@ public enum S7Comm {
             switch result.szlID & 0x00FF {
             case 0x11 where entryLength >= 28:
                 if index == 0x0001 { result.identity.orderNumber = InlineText(entry.extracting(2..<22)) }
-                if index == 0x0007 || index == 0x0081 {
+                // Basic firmware: Ausbg is 'V' and the major version, Ausbe minor and patch (V3.2.6).
+                if index == 0x0007 && entry.u8(24) == UInt8(ascii: "V") {
                     result.identity.firmware = (entry.u8(25), entry.u8(26), entry.u8(27))
                     result.identity.hasFirmware = true
                 }
