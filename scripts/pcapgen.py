@@ -199,6 +199,8 @@ HMI = Host("10.10.1.10", "00:0c:29:aa:00:10")
 PLC = Host("10.10.2.20", "00:80:f4:12:34:56")  # 00:80:F4 Telemecanique (Schneider)
 HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
 PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
+ENG = Host("10.10.1.50", "00:0c:29:aa:00:50")
+S7PLC = Host("10.10.2.40", "00:1b:1b:12:34:40")  # 00:1B:1B Siemens
 SCADA = Host("10.20.1.5", "00:0c:29:aa:00:05")
 RTU = Host("10.20.2.30", "00:30:a7:01:02:03")  # 00:30:A7 Schweitzer Engineering Laboratories
 
@@ -435,6 +437,86 @@ def make_dnp3_fixtures():
                    "with a time delay (g52v2, 2000 ms) and IIN device_restart. Each datagram holds whole link frames.")
 
 
+# S7comm: TPKT (RFC 1006) + COTP (ISO 8073) + S7 (protocol id 0x32).
+def tpkt(cotp_tpdu):
+    return struct.pack("!BBH", 3, 0, 4 + len(cotp_tpdu)) + cotp_tpdu
+
+
+def cotp_cr(src_tsap, dst_tsap, confirm=False, src_ref=1, dst_ref=0):
+    params = b"\xc0\x01\x0a" + b"\xc1" + bytes([len(src_tsap)]) + src_tsap + b"\xc2" + bytes([len(dst_tsap)]) + dst_tsap
+    body = bytes([0xD0 if confirm else 0xE0]) + struct.pack("!HHB", dst_ref, src_ref, 0) + params
+    return bytes([len(body)]) + body
+
+
+def cotp_dt(payload, eot=True, number=0):
+    return bytes([2, 0xF0, (0x80 if eot else 0) | number]) + payload
+
+
+def s7(rosctr, ref, params, data=b"", error=None):
+    header = struct.pack("!BBHHHH", 0x32, rosctr, 0, ref, len(params), len(data))
+    if rosctr in (2, 3):
+        header += bytes(error or (0, 0))
+    return header + params + data
+
+
+def s7_write_db(ref, db, byte_address, values):
+    item = bytes([0x12, 0x0A, 0x10, 0x02]) + struct.pack("!HHB", len(values), db, 0x84) + (byte_address * 8).to_bytes(3, "big")
+    data = bytes([0x00, 0x04]) + struct.pack("!H", len(values) * 8) + bytes(values)
+    return s7(1, ref, bytes([0x05, 1]) + item, data)
+
+
+def make_s7_fixtures():
+    cap = Capture()
+    s = TCPSession(cap, ENG, S7PLC, 50400, 102)
+    s.handshake()
+    s.send(True, tpkt(cotp_cr(b"\x01\x00", b"\x01\x02")))
+    s.send(False, tpkt(cotp_cr(b"\x01\x00", b"\x01\x02", confirm=True, src_ref=3, dst_ref=1)))
+    write = s7_write_db(7, 1, 16, list(range(40)))
+    # One S7 PDU in three COTP DT TPDUs (EOT only on the last), each in its own TPKT and segment.
+    s.send(True, tpkt(cotp_dt(write[:20], eot=False, number=0)))
+    s.send(True, tpkt(cotp_dt(write[20:45], eot=False, number=1)))
+    s.send(True, tpkt(cotp_dt(write[45:], eot=True, number=2)))
+    s.send(False, tpkt(cotp_dt(s7(3, 7, bytes([0x05, 1]), bytes([0xFF])))))
+    stop = s7(1, 8, bytes([0x29, 0, 0, 0, 0, 0, 9]) + b"P_PROGRAM")
+    s.send(True, tpkt(cotp_dt(stop)))
+    s.send(False, tpkt(cotp_dt(s7(3, 8, bytes([0x29])))))
+    s.close()
+    fixture("s7comm-cotp-segmentation", cap,
+            readme="An engineering station (COTP CR with TSAPs 0100 -> 0102: a PG connection to rack 0, slot 2) writes 40 bytes to "
+                   "DB1.DBB16: the WRITE_VAR job is cut into three COTP DT TPDUs, and only the last has the EOT bit. One `s7comm` "
+                   "event with `segments: 3`, then the ack-data (return code 0xFF, success), then PLC_STOP (P_PROGRAM) and its ack.")
+
+    cap = Capture(link="sll")
+    s = TCPSession(cap, HMI, S7PLC, 50401, 102)
+    s.handshake()
+    s.send(True, tpkt(cotp_cr(b"\x02\x00", b"\x02\x02")))
+    s.send(False, tpkt(cotp_cr(b"\x02\x00", b"\x02\x02", confirm=True, src_ref=4, dst_ref=1)))
+    s.send(True, tpkt(cotp_dt(s7(1, 1, bytes([0xF0, 0, 0, 1, 0, 1, 0x01, 0xE0])))))
+    s.send(False, tpkt(cotp_dt(s7(3, 1, bytes([0xF0, 0, 0, 1, 0, 1, 0x00, 0xF0])))))
+    read = bytes([0x04, 1, 0x12, 0x0A, 0x10, 0x02]) + struct.pack("!HHB", 4, 0, 0x83) + (100 * 8).to_bytes(3, "big")
+    s.send(True, tpkt(cotp_dt(s7(1, 2, read))))
+    s.send(False, tpkt(cotp_dt(s7(3, 2, bytes([0x04, 1]), bytes([0xFF, 0x04, 0x00, 0x20, 1, 2, 3, 4])))))
+    s.close()
+    fixture("s7comm-linux-cooked", cap,
+            readme="S7comm captured with `tcpdump -i any` (Linux cooked v1): an HMI (TSAP 0200, an OP connection) sets up communication "
+                   "(PDU size 480, answered 240) and reads MB100..MB103 (area FLAGS).")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, S7PLC, 50402, 102)
+    s.handshake()
+    s.send(True, tpkt(cotp_cr(b"\x06\x20", b"SIMATIC-ROOT-HMI")))
+    s.send(False, tpkt(cotp_cr(b"\x06\x20", b"SIMATIC-ROOT-HMI", confirm=True, src_ref=9, dst_ref=1)))
+    # S7comm-plus V1 CreateObject request and response; then a V3 GetMultiVariables with a 32-byte digest.
+    s.send(True, tpkt(cotp_dt(bytes([0x72, 1]) + struct.pack("!H", 8) + bytes([0x31, 0, 0]) + struct.pack("!H", 0x04CA) + b"\x00\x00\x00")))
+    s.send(False, tpkt(cotp_dt(bytes([0x72, 1]) + struct.pack("!H", 8) + bytes([0x32, 0, 0]) + struct.pack("!H", 0x04CA) + b"\x00\x00\x00")))
+    s.send(True, tpkt(cotp_dt(bytes([0x72, 3]) + struct.pack("!H", 41) + bytes([32]) + bytes(range(32)) + bytes([0x31, 0, 0]) + struct.pack("!H", 0x054C) + b"\x00\x00")))
+    s.close()
+    fixture("s7commplus", cap,
+            readme="S7comm-plus (protocol id 0x72) from an HMI (called TSAP 'SIMATIC-ROOT-HMI'): a V1 CreateObject request and response, "
+                   "and a V3 GetMultiVariables whose 32-byte integrity digest is skipped to find the opcode. Reported with version, "
+                   "opcode and function only.")
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -476,5 +558,6 @@ if __name__ == "__main__":
     if what in ("fixtures", "all"):
         make_fixtures()
         make_dnp3_fixtures()
+        make_s7_fixtures()
     if what in ("sample", "all"):
         make_sample()
