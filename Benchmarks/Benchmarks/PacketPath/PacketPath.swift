@@ -94,6 +94,25 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(tcp)
     }
 
+    // Application-layer decoders on real PDUs: a DNP3 response with 100 analog inputs and a CROB
+    // operate; an S7 WRITE_VAR job and a READ_SZL identity response. Zero mallocs required.
+    let dnp3Response: [UInt8] = [0xC1, 0x81, 0x00, 0x00, 30, 1, 0x00, 0, 99] + (0..<100).flatMap { i -> [UInt8] in [0x01, UInt8(i), 0x03, 0, 0] }
+    let dnp3Operate: [UInt8] = [0xC5, 0x05, 12, 1, 0x28, 1, 0, 7, 0, 0x41, 1, 0xF4, 1, 0, 0, 0, 0, 0, 0, 0]
+    let s7Write: [UInt8] = [0x32, 0x01, 0, 0, 0, 7, 0, 14, 0, 12, 0x05, 1, 0x12, 0x0A, 0x10, 0x02, 0, 8, 0, 1, 0x84, 0, 0, 0x80,
+                            0x00, 0x04, 0, 64, 1, 2, 3, 4, 5, 6, 7, 8]
+    Benchmark("DNP3 + S7comm application decoders",
+              configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p100: 0])])) { benchmark in
+        var objects = 0
+        benchmark.startMeasurement()
+        for _ in 0..<100 {
+            dnp3Response.withUnsafeBytes { objects += DNP3Application.parse($0.bytes).objectCount }
+            dnp3Operate.withUnsafeBytes { objects += DNP3Application.parse($0.bytes).pointCount }
+            s7Write.withUnsafeBytes { objects += Int(S7Comm.parse($0.bytes).itemCount) }
+        }
+        benchmark.stopMeasurement()
+        blackHole(objects)
+    }
+
     Benchmark("PacketProcessor (sample capture, events dropped)") { benchmark in
         let sink = DroppingSink()
         let processor = PacketProcessor(configuration: EngineConfiguration(), sink: sink)
