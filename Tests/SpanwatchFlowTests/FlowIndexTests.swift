@@ -100,3 +100,39 @@ struct SplitMix: RandomNumberGenerator {
         #expect(flowSuppressed == 32)
     }
 }
+
+@Suite struct DNP3StreamTests {
+    final class DNP3Sink: EventSink {
+        var fragments: [DNP3Event] = []
+        var anomalies: [String] = []
+        func emit(_ context: EventContext, _ body: EventBody) {
+            if case .dnp3(let event) = body { fragments.append(event) }
+            if case .anomaly(let anomaly) = body { anomalies.append(anomaly.event) }
+        }
+    }
+
+    /// One link frame cut across two TCP segments (inside its first data block), then two link
+    /// frames in one segment: three fragments, no anomaly.
+    @Test func linkFrameAcrossSegmentsAndTwoInOne() {
+        let sink = DNP3Sink()
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: sink)
+        var factory = FrameFactory()
+        let master: UInt32 = 0x0A14_0105, outstation: UInt32 = 0x0A14_021E
+        // Frame 4 of dnp3/iti-read-and-response.pcap: a class 0123 read from master 1 to outstation 10.
+        let read: [UInt8] = [0x05, 0x64, 0x14, 0xC4, 0x0A, 0x00, 0x01, 0x00, 0x8F, 0xED,
+                             0xC0, 0xC0, 0x01, 0x3C, 0x02, 0x06, 0x3C, 0x03, 0x06, 0x3C, 0x04, 0x06, 0x3C, 0x01, 0x06, 0x8A, 0x51]
+        var seq: UInt32 = 101
+        _ = factory.tcp(src: master, dst: outstation, sport: 40001, dport: 20000, seq: 100, ack: 0, flags: 0x02)
+        factory.feed(processor, time: 1)
+        _ = factory.tcp(src: outstation, dst: master, sport: 20000, dport: 40001, seq: 900, ack: 101, flags: 0x12)
+        factory.feed(processor, time: 2)
+        for (index, piece) in [Array(read[0..<13]), Array(read[13...]), read + read].enumerated() {
+            _ = factory.tcp(src: master, dst: outstation, sport: 40001, dport: 20000, seq: seq, ack: 901, flags: 0x18, payload: piece)
+            factory.feed(processor, time: 3 + Timestamp(index))
+            seq += UInt32(piece.count)
+        }
+        #expect(sink.fragments.count == 3)
+        #expect(sink.fragments.allSatisfy { $0.fragment.function == .read && $0.fragment.objectCount == 4 && $0.link.source == 1 })
+        #expect(sink.anomalies.isEmpty)
+    }
+}
