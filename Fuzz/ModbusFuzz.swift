@@ -3,11 +3,6 @@
 //
 // Input: a Modbus/TCP byte stream; the first byte chooses segment size and direction changes.
 
-final class DiscardingEmitter: AppEventEmitter {
-    var events = 0
-    func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?) { events += 1 }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func modbusFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
@@ -20,18 +15,6 @@ public func modbusFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = ModbusTCP.parse(adu, direction: .response)
         _ = ModbusDeviceIdentification(responseADU: adu)
     }
-    let flow = Flow()
-    let emitter = DiscardingEmitter()
-    let session = ModbusSession(limits: SessionLimits())
-    var offset = 0
-    var direction = StreamDirection.toServer
-    let step = Int(control >> 1) % 64 + 1
-    while offset < raw.count {
-        let end = min(offset + step, raw.count)
-        session.receive(UnsafeRawBufferPointer(rebasing: raw[offset..<end]).bytes, direction: direction, flow: flow, emitter: emitter)
-        if control & 1 != 0 { direction = direction == .toServer ? .toClient : .toServer }
-        offset = end
-    }
-    session.finish(flow: flow, emitter: emitter)
+    feedAsStream(raw, control: control, to: ModbusSession(limits: SessionLimits()))
     return 0
 }

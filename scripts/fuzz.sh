@@ -20,7 +20,7 @@ rm -f "$out"/src/*.swift
 for f in Sources/SpanwatchWire/*.swift Sources/SpanwatchFlow/*.swift; do
   grep -v '^import Spanwatch' "$f" > "$out/src/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
-cp "Fuzz/$file" "$out/src/"
+cp "Fuzz/$file" Fuzz/FuzzSupport.swift "$out/src/"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SpanwatchFuzz "$out"/src/*.swift -o "$out/fuzz-$target"
 if [ -z "$(ls -A "$out/seeds")" ] && command -v tshark >/dev/null; then
   for dir in "${corpus[@]}"; do
