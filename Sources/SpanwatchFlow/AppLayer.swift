@@ -20,6 +20,12 @@ public enum AppProtocol: UInt8, Sendable {
 /// Where an app-layer session sends what it finds.
 public protocol AppEventEmitter {
     func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?)
+    /// Whether events of this kind reach anyone (see `EventSink.wants`).
+    func wants(_ kind: EventKind) -> Bool
+}
+
+extension AppEventEmitter {
+    public func wants(_ kind: EventKind) -> Bool { true }
 }
 
 /// A protocol's per-flow parsing state, fed with reassembled bytes (TCP) or datagrams (UDP).

@@ -196,16 +196,18 @@ public final class DNP3Session: AppSession {
         for name in fragment.anomalies.eventNames {
             invalid(name, direction: direction, flow: flow, emitter: emitter)
         }
-        var event = DNP3Event(kind: .request, link: header, fragment: fragment, segments: segments)
+        var kind = DNP3Event.Kind.request
+        var requestFunction: DNP3Function? = nil
+        var latency: Int64? = nil
         switch fragment.function.rawValue {
         case 130:
-            event.kind = .unsolicitedResponse
+            kind = .unsolicitedResponse
         case 129, 131:
-            event.kind = .response
+            kind = .response
             if let index = pending.firstIndex(where: { $0.sequence == fragment.sequence }) {
                 let request = pending.remove(at: index)
-                event.requestFunction = request.function
-                event.latency = flow.lastTime - request.time
+                requestFunction = request.function
+                latency = flow.lastTime - request.time
             }
         case 0:
             break  // confirms answer responses; nothing answers them
@@ -215,6 +217,9 @@ public final class DNP3Session: AppSession {
             pending.removeAll { $0.sequence == fragment.sequence }
             pending.append(PendingRequest(sequence: fragment.sequence, function: fragment.function, time: flow.lastTime))
         }
+        guard emitter.wants(.dnp3) else { return }
+        let event = DNP3Event(kind: kind, link: header, fragment: fragment, segments: segments, requestFunction: requestFunction,
+                              latency: latency)
         emitter.emitApp(.dnp3(event), flow: flow, direction: direction)
     }
 }

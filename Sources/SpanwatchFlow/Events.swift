@@ -80,9 +80,34 @@ public struct EventContext {
     }
 }
 
+/// The kinds of event, without their payload: what a sink can say it does not want.
+public enum EventKind: Sendable, CaseIterable {
+    case modbus, dnp3, s7comm, cotp, flow, anomaly
+}
+
+extension EventBody {
+    public var kind: EventKind {
+        switch self {
+        case .modbus: .modbus
+        case .dnp3: .dnp3
+        case .s7comm: .s7comm
+        case .cotp: .cotp
+        case .flow: .flow
+        case .anomaly: .anomaly
+        }
+    }
+}
+
 /// Receives events in the order they happen. Output implements it; tests collect into arrays.
 public protocol EventSink: AnyObject {
     func emit(_ context: EventContext, _ body: EventBody)
+    /// Whether events of this kind are used at all. Protocol sessions skip building events
+    /// nobody wants (every PDU is still parsed, and its anomalies still raised).
+    func wants(_ kind: EventKind) -> Bool
+}
+
+extension EventSink {
+    public func wants(_ kind: EventKind) -> Bool { true }
 }
 
 /// The envelope facts of a flow, copied: `Flow` objects are pooled and reused, so anything

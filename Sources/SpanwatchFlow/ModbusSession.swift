@@ -127,6 +127,10 @@ public final class ModbusSession: AppSession {
 
     private func emitTransaction(request: ModbusPDU?, response: ModbusPDU?, identification: ModbusDeviceIdentification?,
                                  latency: Int64?, flow: Flow, emitter: AppEventEmitter) {
+        guard emitter.wants(.modbus) else {
+            transactionIndex += 1
+            return
+        }
         var transaction = ModbusTransaction(request: request, response: response, deviceIdentification: identification)
         transaction.transactionIndex = transactionIndex
         transaction.latency = latency

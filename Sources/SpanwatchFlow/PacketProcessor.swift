@@ -69,10 +69,25 @@ public final class PacketProcessor: AppEventEmitter {
                                             445, 502, 514, 636, 993, 995, 1433, 1883, 2222, 2404, 3306, 3389, 4840, 5353, 5355, 5432,
                                             5900, 6514, 8080, 8883, 20000, 44818, 47808]
 
+    /// Which event kinds the sink uses, asked once.
+    let wantedKinds: [Bool]
+
     public init(configuration: EngineConfiguration, sink: EventSink) {
         self.configuration = configuration
         self.table = FlowTable(limits: configuration.flowTable)
         self.sink = sink
+        wantedKinds = EventKind.allCases.map { sink.wants($0) }
+    }
+
+    public func wants(_ kind: EventKind) -> Bool {
+        switch kind {
+        case .modbus: wantedKinds[0]
+        case .dnp3: wantedKinds[1]
+        case .s7comm: wantedKinds[2]
+        case .cotp: wantedKinds[3]
+        case .flow: wantedKinds[4]
+        case .anomaly: wantedKinds[5]
+        }
     }
 
     /// Processes one captured frame. `timestamp` is packet time in microseconds.
@@ -441,7 +456,8 @@ public final class PacketProcessor: AppEventEmitter {
     }
 
     func emit(_ context: EventContext, _ body: EventBody) {
-        if case .anomaly(var anomaly) = body, let flow = context.flow {
+        // Test the case first: binding the payload of a large enum copies it.
+        if case .anomaly = body, let flow = context.flow, case .anomaly(var anomaly) = body {
             flow.anomalies += 1
             guard configuration.anomalySampling.writes(flow.anomalies) else {
                 flow.anomaliesSuppressed += 1

@@ -93,7 +93,7 @@ public final class S7Session: AppSession {
         guard header.type == .data else {
             switch header.type {
             case .connectionRequest, .connectionConfirm, .disconnectRequest, .disconnectConfirm, .error:
-                emitter.emitApp(.cotp(COTPEvent(header: header)), flow: flow, direction: direction)
+                if emitter.wants(.cotp) { emitter.emitApp(.cotp(COTPEvent(header: header)), flow: flow, direction: direction) }
             default:
                 break
             }
@@ -126,6 +126,7 @@ public final class S7Session: AppSession {
         guard payload.byteCount > 0 else { return }
         pdus += 1
         if S7CommPlus.looksLikeS7CommPlus(payload) {
+            guard emitter.wants(.s7comm) else { return }
             let event = S7Event(payload: .s7commPlus(S7CommPlus.parse(payload)), segments: segments)
             emitter.emitApp(.s7comm(event), flow: flow, direction: direction)
             return
@@ -136,7 +137,8 @@ public final class S7Session: AppSession {
         }
         let pdu = S7Comm.parse(payload)
         for name in pdu.anomalies.eventNames { invalid(name, direction: direction, flow: flow, emitter: emitter) }
-        var event = S7Event(payload: .s7comm(pdu), segments: segments)
+        var jobFunction: UInt8? = nil
+        var latency: Int64? = nil
         switch pdu.rosctr {
         case 1:
             if pending.count >= 16 { pending.removeFirst() }
@@ -145,12 +147,14 @@ public final class S7Session: AppSession {
         case 2, 3:
             if let index = pending.firstIndex(where: { $0.reference == pdu.pduReference }) {
                 let job = pending.remove(at: index)
-                event.jobFunction = job.function
-                event.latency = flow.lastTime - job.time
+                jobFunction = job.function
+                latency = flow.lastTime - job.time
             }
         default:
             break
         }
+        guard emitter.wants(.s7comm) else { return }
+        let event = S7Event(payload: .s7comm(pdu), segments: segments, jobFunction: jobFunction, latency: latency)
         emitter.emitApp(.s7comm(event), flow: flow, direction: direction)
     }
 }

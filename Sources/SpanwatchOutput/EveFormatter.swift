@@ -46,8 +46,10 @@ public final class EveFormatter {
         }
     }
 
-    public func wants(_ body: EventBody) -> Bool {
-        switch body {
+    public func wants(_ body: EventBody) -> Bool { wants(body.kind) }
+
+    public func wants(_ kind: EventKind) -> Bool {
+        switch kind {
         case .modbus: writesModbus
         case .dnp3: writesDNP3
         case .s7comm: writesS7comm

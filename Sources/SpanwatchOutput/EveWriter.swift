@@ -39,6 +39,8 @@ public final class EveWriter: EventSink {
         if ownsDescriptor { close(descriptor) }
     }
 
+    public func wants(_ kind: EventKind) -> Bool { formatter.wants(kind) }
+
     public func emit(_ context: EventContext, _ body: EventBody) {
         guard formatter.wants(body) else {
             filteredOut += 1

@@ -265,12 +265,18 @@ public final class JSONLineBuilder {
         separate()
         let length = key.utf8CodeUnitCount
         reserve(length + 3)
-        storage[count] = UInt8(ascii: "\"")
-        (storage + count + 1).update(from: key.utf8Start, count: length)
-        count += length + 1
-        storage[count] = UInt8(ascii: "\"")
-        storage[count + 1] = UInt8(ascii: ":")
-        count += 2
+        // Keys are short: a byte loop beats a call to memmove.
+        let source = key.utf8Start
+        var index = count
+        storage[index] = UInt8(ascii: "\"")
+        index += 1
+        for offset in 0..<length {
+            storage[index] = source[offset]
+            index += 1
+        }
+        storage[index] = UInt8(ascii: "\"")
+        storage[index + 1] = UInt8(ascii: ":")
+        count = index + 2
     }
 
     private func appendRaw(_ text: StaticString) {
@@ -325,22 +331,29 @@ public final class JSONLineBuilder {
         value.withUTF8 { utf8 in
             reserve(utf8.count)
             for byte in utf8 {
+                // The common case (printable, no quote or backslash) is a store: room for every
+                // byte was reserved above; escapes reserve their own.
+                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F {
+                    storage[count] = byte
+                    count += 1
+                    continue
+                }
+                reserve(6)
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                    append(UInt8(ascii: "\\")); append(byte)
-                case 0x0A: append(UInt8(ascii: "\\")); append(UInt8(ascii: "n"))
-                case 0x0D: append(UInt8(ascii: "\\")); append(UInt8(ascii: "r"))
-                case 0x09: append(UInt8(ascii: "\\")); append(UInt8(ascii: "t"))
-                case 0x00..<0x20, 0x7F:
-                    reserve(6)
+                    storage[count] = UInt8(ascii: "\\"); storage[count + 1] = byte; count += 2
+                case 0x0A: storage[count] = UInt8(ascii: "\\"); storage[count + 1] = UInt8(ascii: "n"); count += 2
+                case 0x0D: storage[count] = UInt8(ascii: "\\"); storage[count + 1] = UInt8(ascii: "r"); count += 2
+                case 0x09: storage[count] = UInt8(ascii: "\\"); storage[count + 1] = UInt8(ascii: "t"); count += 2
+                default:
                     storage[count] = UInt8(ascii: "\\"); storage[count + 1] = UInt8(ascii: "u")
                     storage[count + 2] = UInt8(ascii: "0"); storage[count + 3] = UInt8(ascii: "0")
                     storage[count + 4] = JSONLineBuilder.hexDigit(byte >> 4)
                     storage[count + 5] = JSONLineBuilder.hexDigit(byte & 0xF)
                     count += 6
-                default:
-                    append(byte)
                 }
+                // Escapes used part of the room reserved for the rest of the string.
+                reserve(utf8.count)
             }
         }
     }
