@@ -264,26 +264,36 @@ public final class JSONLineBuilder {
     private func key(_ key: StaticString) {
         separate()
         let length = key.utf8CodeUnitCount
-        reserve(length + 3)
-        // Keys are short: a byte loop beats a call to memmove.
-        let source = key.utf8Start
-        var index = count
-        storage[index] = UInt8(ascii: "\"")
-        index += 1
-        for offset in 0..<length {
-            storage[index] = source[offset]
-            index += 1
+        reserve(length &+ 3)
+        storage[count] = UInt8(ascii: "\"")
+        JSONLineBuilder.copyShort(from: key.utf8Start, to: storage + (count &+ 1), count: length)
+        let end = count &+ 1 &+ length
+        storage[end] = UInt8(ascii: "\"")
+        storage[end &+ 1] = UInt8(ascii: ":")
+        count = end &+ 2
+    }
+
+    /// Copies a few bytes (keys, names) in 8-byte words, then bytes: no call to memmove, no
+    /// overflow checks, never a read past the source's end.
+    @inline(__always)
+    static func copyShort(from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<UInt8>, count: Int) {
+        var offset = 0
+        while offset &+ 8 <= count {
+            let word = UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self)
+            UnsafeMutableRawPointer(destination + offset).storeBytes(of: word, as: UInt64.self)
+            offset &+= 8
         }
-        storage[index] = UInt8(ascii: "\"")
-        storage[index + 1] = UInt8(ascii: ":")
-        count = index + 2
+        while offset < count {
+            destination[offset] = source[offset]
+            offset &+= 1
+        }
     }
 
     private func appendRaw(_ text: StaticString) {
         let length = text.utf8CodeUnitCount
         reserve(length)
-        (storage + count).update(from: text.utf8Start, count: length)
-        count += length
+        JSONLineBuilder.copyShort(from: text.utf8Start, to: storage + count, count: length)
+        count &+= length
     }
 
     private func appendUnsigned(_ value: UInt64) {
