@@ -2,7 +2,7 @@ import SpanwatchWire
 
 /// Application protocols spanwatch parses (EVE `app_proto`).
 public enum AppProtocol: UInt8, Sendable {
-    case unknown, modbus, dnp3, s7comm
+    case unknown, modbus, dnp3, s7comm, dns
     /// Detection gave up: the flow is not a protocol spanwatch parses.
     case failed
 
@@ -12,6 +12,7 @@ public enum AppProtocol: UInt8, Sendable {
         case .modbus: "modbus"
         case .dnp3: "dnp3"
         case .s7comm: "s7comm"
+        case .dns: "dns"
         case .failed: "failed"
         }
     }
@@ -53,6 +54,7 @@ public enum AppDetector {
         public var modbusEnabled = true
         public var dnp3Enabled = true
         public var s7commEnabled = true
+        public var dnsEnabled = true
         public init() {}
     }
 
@@ -63,7 +65,11 @@ public enum AppDetector {
     }
 
     /// Runs every enabled probe on the first bytes of one direction.
-    public static func detect(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, limits: Limits) -> Outcome {
+    /// DNS, mDNS and LLMNR ports: there the DNS probe decides; elsewhere only a strict one does.
+    static func isDNSPort(_ port: UInt16) -> Bool { port == 53 || port == 5353 || port == 5355 }
+
+    public static func detect(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16 = 0,
+                              limits: Limits) -> Outcome {
         var anyNeedsMore = false
         if transport == .tcp && limits.modbusEnabled {
             switch ModbusTCP.probe(bytes) {
@@ -92,14 +98,43 @@ public enum AppDetector {
             case .no: break
             }
         }
+        // DNS last: its header is weak evidence; the protocols above have stronger probes.
+        if limits.dnsEnabled && (transport == .udp || transport == .tcp) {
+            let onPort = isDNSPort(serverPort) || isDNSPort(clientPort)
+            // NetBIOS name service (137) borrows the DNS format; it is not DNS.
+            let netbios = serverPort == 137 || clientPort == 137
+            if onPort && !netbios {
+                // On its own ports DNS is decided by the port: junk there is a malformed message.
+                return .detected(.dns)
+            }
+            let verdict = transport == .udp ? DNS.probe(bytes) : DNS.probeOverTCP(bytes)
+            switch verdict {
+            case .match:
+                if !netbios && strictDNS(bytes, overTCP: transport == .tcp) { return .detected(.dns) }
+            case .needMore: anyNeedsMore = anyNeedsMore || transport == .tcp
+            case .no: break
+            }
+        }
         return anyNeedsMore ? .needMore : .none
     }
 
-    public static func makeSession(_ proto: AppProtocol, transport: TransportLayer, limits: SessionLimits) -> AppSession? {
+    /// Off the DNS ports: a query with one question and no records, or a response that answers one.
+    static func strictDNS(_ bytes: RawSpan, overTCP: Bool) -> Bool {
+        let message = overTCP ? bytes.extracting(2..<bytes.byteCount) : bytes
+        guard message.byteCount >= DNS.headerLength, message.u16be(4) == 1 else { return false }
+        let flags = message.u16be(2)
+        guard flags & 0x7800 == 0 else { return false }  // opcode QUERY
+        if flags & 0x8000 == 0 { return message.u16be(6) == 0 && message.u16be(8) == 0 }
+        return true
+    }
+
+    public static func makeSession(_ proto: AppProtocol, transport: TransportLayer, limits: SessionLimits,
+                                   dnsCache: DNSCache? = nil) -> AppSession? {
         switch proto {
         case .modbus: transport == .tcp ? ModbusSession(limits: limits) : nil
         case .dnp3: DNP3Session(limits: limits, datagram: transport == .udp)
         case .s7comm: transport == .tcp ? S7Session(limits: limits) : nil
+        case .dns: DNSSession(datagram: transport == .udp, cache: dnsCache)
         default: nil
         }
     }

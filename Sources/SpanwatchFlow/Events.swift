@@ -58,6 +58,7 @@ public enum EventBody: Sendable {
     case dnp3(DNP3Event)
     case s7comm(S7Event)
     case cotp(COTPEvent)
+    case dns(DNSEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }
@@ -82,7 +83,7 @@ public struct EventContext {
 
 /// The kinds of event, without their payload: what a sink can say it does not want.
 public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, flow, anomaly
+    case modbus, dnp3, s7comm, cotp, dns, flow, anomaly
 }
 
 extension EventBody {
@@ -92,6 +93,7 @@ extension EventBody {
         case .dnp3: .dnp3
         case .s7comm: .s7comm
         case .cotp: .cotp
+        case .dns: .dns
         case .flow: .flow
         case .anomaly: .anomaly
         }

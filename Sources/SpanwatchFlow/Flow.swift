@@ -100,6 +100,9 @@ public final class Flow {
         }
     }
 
+    /// The name the server's address was resolved from, when a DNS answer for it was seen.
+    public internal(set) var dnsName: String? = nil
+
     /// The flow's TCP stream was picked up without its SYN (the capture began mid-session).
     public internal(set) var midstream = false
 
@@ -125,6 +128,7 @@ public final class Flow {
         toServerProbe.reset(); toClientProbe.reset()
         lastInterim = 0
         midstream = false
+        dnsName = nil
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0
         hasEthernet = false
         vlanCount = 0; outerVLAN = 0; innerVLAN = 0

@@ -11,6 +11,8 @@ public struct EngineConfiguration: Sendable {
     public var anomalyRateLimit = 100
     /// Per-flow sampling of stream and application anomalies.
     public var anomalySampling = AnomalySampling()
+    /// Address → name learned from DNS answers (`dns_name` on later flows).
+    public var dnsCache = DNSCache.Limits()
     public init() {}
 }
 
@@ -71,12 +73,14 @@ public final class PacketProcessor: AppEventEmitter {
 
     /// Which event kinds the sink uses, asked once.
     let wantedKinds: [Bool]
+    public let dnsCache: DNSCache
 
     public init(configuration: EngineConfiguration, sink: EventSink) {
         self.configuration = configuration
         self.table = FlowTable(limits: configuration.flowTable)
         self.sink = sink
         wantedKinds = EventKind.allCases.map { sink.wants($0) }
+        dnsCache = DNSCache(limits: configuration.dnsCache)
     }
 
     public func wants(_ kind: EventKind) -> Bool {
@@ -85,8 +89,9 @@ public final class PacketProcessor: AppEventEmitter {
         case .dnp3: wantedKinds[1]
         case .s7comm: wantedKinds[2]
         case .cotp: wantedKinds[3]
-        case .flow: wantedKinds[4]
-        case .anomaly: wantedKinds[5]
+        case .dns: wantedKinds[4]
+        case .flow: wantedKinds[5]
+        case .anomaly: wantedKinds[6]
         }
     }
 
@@ -166,6 +171,10 @@ public final class PacketProcessor: AppEventEmitter {
         let payload = bytes.extracting(frame.payloadOffset..<payloadEnd)
         if frame.transport == .tcp {
             handleTCP(flow, toServer: toServer, payload: payload)
+        } else if frame.transport == .udp && frame.isFragment {
+            // The first fragment of a datagram split by IP: its payload is incomplete and IP
+            // reassembly is not done, so the application layer does not see it (counted).
+            counters.fragmentsSkipped += 1
         } else if frame.transport == .udp && frame.payloadLength > 0 {
             deliver(payload, flow: flow, direction: toServer ? .toServer : .toClient)
         }
@@ -215,6 +224,7 @@ public final class PacketProcessor: AppEventEmitter {
         flow.lastInterim = timestamp
         flow.communityIDSeed = configuration.communityIDSeed
         flow.id = PacketProcessor.flowId(key: flow.key, start: timestamp)
+        flow.dnsName = dnsCache.name(for: flow.serverIP, now: timestamp)
     }
 
     /// Orientation of a flow's first packet: SYN, then ICMP type, then ports.
@@ -356,18 +366,20 @@ public final class PacketProcessor: AppEventEmitter {
         probe.segments += 1
         let outcome: AppDetector.Outcome
         if probe.bytes.isEmpty {
-            outcome = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, limits: configuration.detection)
+            outcome = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
+                                         limits: configuration.detection)
         } else if probe.bytes.count + bytes.byteCount > AppDetector.maximumProbeBytes {
             outcome = .none
         } else {
             probe.bytes.appendBytes(of: bytes)
             outcome = probe.bytes.withUnsafeBytes { kept in
-                AppDetector.detect(kept.bytes, transport: flow.transport, serverPort: flow.serverPort, limits: configuration.detection)
+                AppDetector.detect(kept.bytes, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
+                                   limits: configuration.detection)
             }
         }
         switch outcome {
         case .detected(let proto):
-            if let session = AppDetector.makeSession(proto, transport: flow.transport, limits: configuration.sessions) {
+            if let session = AppDetector.makeSession(proto, transport: flow.transport, limits: configuration.sessions, dnsCache: dnsCache) {
                 flow.appProto = proto
                 flow.session = session
                 table.noteSession()

@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
@@ -20,6 +20,7 @@ public final class EveFormatter {
         writesDNP3 = types?.contains("dnp3") ?? true
         writesS7comm = types?.contains("s7comm") ?? true
         writesCOTP = types?.contains("cotp") ?? true
+        writesDNS = types?.contains("dns") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
     }
@@ -30,6 +31,7 @@ public final class EveFormatter {
         case .dnp3: "dnp3"
         case .s7comm: "s7comm"
         case .cotp: "cotp"
+        case .dns: "dns"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -41,6 +43,7 @@ public final class EveFormatter {
         case .dnp3: "dnp3"
         case .s7comm: "s7comm"
         case .cotp: "cotp"
+        case .dns: "dns"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -54,6 +57,7 @@ public final class EveFormatter {
         case .dnp3: writesDNP3
         case .s7comm: writesS7comm
         case .cotp: writesCOTP
+        case .dns: writesDNS
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         }
@@ -113,6 +117,9 @@ public final class EveFormatter {
             S7EveObject.write(event, into: builder)
         case .cotp(let event):
             S7EveObject.write(event, into: builder)
+        case .dns(let event):
+            builder.field("tx_id", event.transactionIndex)
+            DNSEveObject.write(event, into: builder)
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):
@@ -173,6 +180,7 @@ public final class EveFormatter {
         builder.field("state", flow.stateName)
         builder.field("reason", reason.rawValue)
         builder.field("alerted", false)
+        if let name = flow.dnsName { builder.field("dns_name", name) }
         builder.endObject()
         if flow.transport == .tcp {
             let all = flow.tcpFlagsToServer.union(flow.tcpFlagsToClient)

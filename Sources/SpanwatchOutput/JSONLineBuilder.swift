@@ -159,6 +159,19 @@ public final class JSONLineBuilder {
         count += 4
     }
 
+    /// A 16-bit value as four lower-case hex digits in a string (`"8180"`, DNS flags).
+    public func field(_ key: StaticString, hexWord value: UInt16) {
+        self.key(key)
+        reserve(6)
+        storage[count] = UInt8(ascii: "\"")
+        storage[count + 1] = JSONLineBuilder.hexDigit(UInt8(value >> 12))
+        storage[count + 2] = JSONLineBuilder.hexDigit(UInt8((value >> 8) & 0xF))
+        storage[count + 3] = JSONLineBuilder.hexDigit(UInt8((value >> 4) & 0xF))
+        storage[count + 4] = JSONLineBuilder.hexDigit(UInt8(value & 0xF))
+        storage[count + 5] = UInt8(ascii: "\"")
+        count += 6
+    }
+
     /// `"PREFIX:NUMBER"` (the EVE `event_id`) without building the string.
     public func field(_ key: StaticString, _ prefix: String, colon number: UInt64) {
         self.key(key)

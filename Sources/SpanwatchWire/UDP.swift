@@ -28,7 +28,8 @@ public enum UDP {
             return nil
         }
         if offset + length > end {
-            if !snapped {
+            // A first IP fragment carries the whole datagram's length: not an error.
+            if !snapped && !frame.moreFragments {
                 frame.stop = DecodeStop(layer: .udp, reason: .invalidLength, required: length, available: available)
                 return nil
             }
