@@ -201,6 +201,9 @@ HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
 PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
 ENG = Host("10.10.1.50", "00:0c:29:aa:00:50")
 S7PLC = Host("10.10.2.40", "00:1b:1b:12:34:40")  # 00:1B:1B Siemens
+SEWING = Host("10.30.1.7", "00:0c:29:aa:30:07")
+RESOLVER = Host("10.30.0.53", "00:0c:29:aa:30:53")
+FACEBOOK = Host("203.0.113.35", "00:0c:29:aa:ff:01")  # the gateway's MAC in real life; a documentation address
 SCADA = Host("10.20.1.5", "00:0c:29:aa:00:05")
 RTU = Host("10.20.2.30", "00:30:a7:01:02:03")  # 00:30:A7 Schweitzer Engineering Laboratories
 
@@ -517,6 +520,72 @@ def make_s7_fixtures():
                    "opcode and function only.")
 
 
+# DNS (RFC 1035).
+def dns_name(name):
+    return b"".join(bytes([len(label)]) + label.encode() for label in name.split(".") if label) + b"\x00"
+
+
+def dns_message(ident, flags, questions=(), answers=(), raw_tail=b""):
+    body = struct.pack("!HHHHHH", ident, flags, len(questions), len(answers), 0, 0)
+    for name, qtype in questions:
+        body += dns_name(name) + struct.pack("!HH", qtype, 1)
+    for name_bytes, rtype, ttl, rdata in answers:
+        body += name_bytes + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+    return body + raw_tail
+
+
+def make_dns_fixtures():
+    def udp(cap, src, dst, sport, dport, payload):
+        cap.add(link_frame("ethernet", src, dst, ip_packet(src, dst, 17, udp_datagram(src, dst, sport, dport, payload))))
+
+    # The address -> name cache: a sewing machine resolves www.facebook.com, then connects to it.
+    cap = Capture()
+    query = dns_message(0x1111, 0x0100, [("www.facebook.com", 1)])
+    udp(cap, SEWING, RESOLVER, 40000, 53, query)
+    answer = dns_message(0x1111, 0x8180, [("www.facebook.com", 1)],
+                         [(b"\xc0\x0c", 5, 300, dns_name("star-mini.c10r.facebook.com")),
+                          (dns_name("star-mini.c10r.facebook.com"), 1, 60, ip4("203.0.113.35"))])
+    udp(cap, RESOLVER, SEWING, 53, 40000, answer)
+    s = TCPSession(cap, SEWING, FACEBOOK, 40001, 443)
+    s.handshake()
+    s.send(True, b"\x16\x03\x01\x00\x05hello")
+    s.close()
+    fixture("dns-cache-names-a-later-flow", cap,
+            readme="A sewing machine (10.30.1.7) resolves www.facebook.com (a CNAME to star-mini.c10r.facebook.com, A 203.0.113.35), "
+                   "then opens TCP 443 to that address: the later flow's record carries `dns_name: www.facebook.com`, the name "
+                   "the device asked for.")
+
+    # A compression pointer that points at itself, and one that points forward.
+    cap = Capture()
+    loop = dns_message(0x2222, 0x8180, [("plc.example", 1)], raw_tail=b"")
+    loop = struct.pack("!HHHHHH", 0x2222, 0x8180, 1, 1, 0, 0) + dns_name("plc.example") + struct.pack("!HH", 1, 1)
+    at = len(loop)
+    loop += struct.pack("!H", 0xC000 | at) + struct.pack("!HHIH", 1, 1, 60, 4) + ip4("10.0.0.1")
+    udp(cap, SEWING, RESOLVER, 40002, 53, dns_message(0x2222, 0x0100, [("plc.example", 1)]))
+    udp(cap, RESOLVER, SEWING, 53, 40002, loop)
+    forward = struct.pack("!HHHHHH", 0x3333, 0x0100, 1, 0, 0, 0) + b"\xc0\x20" + struct.pack("!HH", 1, 1) + bytes(20)
+    udp(cap, SEWING, RESOLVER, 40003, 53, forward)
+    fixture("dns-compression-loop", cap,
+            readme="A response whose answer name is a compression pointer to itself, and a query whose name points forward: "
+                   "both end with `dns.name_pointer_loop` (a pointer must point to an earlier name), nothing loops, the "
+                   "messages are still reported with what could be read.")
+
+    # DNS over TCP: two queries in one segment, two responses in one segment.
+    cap = Capture()
+    s = TCPSession(cap, SEWING, RESOLVER, 40004, 53)
+    s.handshake()
+    q1 = dns_message(0x4444, 0x0100, [("historian.plant.local", 1)])
+    q2 = dns_message(0x4445, 0x0100, [("historian.plant.local", 28)])
+    s.send(True, struct.pack("!H", len(q1)) + q1 + struct.pack("!H", len(q2)) + q2)
+    r1 = dns_message(0x4444, 0x8580, [("historian.plant.local", 1)], [(b"\xc0\x0c", 1, 3600, ip4("10.30.2.10"))])
+    r2 = dns_message(0x4445, 0x8583, [("historian.plant.local", 28)])
+    s.send(False, struct.pack("!H", len(r1)) + r1 + struct.pack("!H", len(r2)) + r2)
+    s.close()
+    fixture("dns-over-tcp-two-messages", cap,
+            readme="DNS over TCP port 53: two length-prefixed queries (A and AAAA) in one segment, both answers in one segment "
+                   "(A 10.30.2.10; AAAA NXDOMAIN, authoritative): four `dns` events, responses paired by id (`latency_us`).")
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -559,5 +628,6 @@ if __name__ == "__main__":
         make_fixtures()
         make_dnp3_fixtures()
         make_s7_fixtures()
+        make_dns_fixtures()
     if what in ("sample", "all"):
         make_sample()
