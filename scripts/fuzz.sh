@@ -34,9 +34,13 @@ import sys
 name, out = sys.argv[1], sys.argv[2]
 for n, line in enumerate(sys.stdin):
     if n >= 200: break
-    text = "".join(line.split())
-    if text:
-        open("%s/%s-%d" % (out, name, n), "wb").write(bytes([1]) + bytes.fromhex(text))
+    text = "".join(line.split()).split(",")[0]
+    try:
+        payload = bytes.fromhex(text)
+    except ValueError:
+        continue
+    if payload:
+        open("%s/%s-%d" % (out, name, n), "wb").write(bytes([1]) + payload)
 ' "$(basename "$pcap")" "$out/seeds"
     done
   done
