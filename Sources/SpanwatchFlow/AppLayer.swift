@@ -2,7 +2,7 @@ import SpanwatchWire
 
 /// Application protocols spanwatch parses (EVE `app_proto`).
 public enum AppProtocol: UInt8, Sendable {
-    case unknown, modbus, dnp3, s7comm, dns
+    case unknown, modbus, dnp3, s7comm, dns, http
     /// Detection gave up: the flow is not a protocol spanwatch parses.
     case failed
 
@@ -13,6 +13,7 @@ public enum AppProtocol: UInt8, Sendable {
         case .dnp3: "dnp3"
         case .s7comm: "s7comm"
         case .dns: "dns"
+        case .http: "http"
         case .failed: "failed"
         }
     }
@@ -55,6 +56,7 @@ public enum AppDetector {
         public var dnp3Enabled = true
         public var s7commEnabled = true
         public var dnsEnabled = true
+        public var httpEnabled = true
         public init() {}
     }
 
@@ -80,6 +82,13 @@ public enum AppDetector {
                 if function != 0 && (ModbusFunction(rawValue: function).category == "PUBLIC_ASSIGNED" || function == 90) {
                     return .detected(.modbus)
                 }
+            case .needMore: anyNeedsMore = true
+            case .no: break
+            }
+        }
+        if limits.httpEnabled && transport == .tcp {
+            switch HTTP.probe(bytes) {
+            case .match: return .detected(.http)
             case .needMore: anyNeedsMore = true
             case .no: break
             }
@@ -135,6 +144,7 @@ public enum AppDetector {
         case .dnp3: DNP3Session(limits: limits, datagram: transport == .udp)
         case .s7comm: transport == .tcp ? S7Session(limits: limits) : nil
         case .dns: DNSSession(datagram: transport == .udp, cache: dnsCache)
+        case .http: transport == .tcp ? HTTPSession(limits: limits) : nil
         default: nil
         }
     }
@@ -169,5 +179,7 @@ public struct SessionLimits: Sendable {
     /// An S7 PDU reassembled from COTP DT TPDUs is dropped (with an anomaly) past this size.
     /// S7-300/400 negotiate 240-960-byte PDUs; S7comm-plus sends more.
     public var maximumS7PDUBytes = 65536
+    /// An HTTP head (request or status line and header fields) larger than this is an anomaly.
+    public var maximumHTTPHeadBytes = 16384
     public init() {}
 }

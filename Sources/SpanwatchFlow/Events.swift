@@ -59,6 +59,7 @@ public enum EventBody: Sendable {
     case s7comm(S7Event)
     case cotp(COTPEvent)
     case dns(DNSEvent)
+    case http(HTTPEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }
@@ -83,7 +84,7 @@ public struct EventContext {
 
 /// The kinds of event, without their payload: what a sink can say it does not want.
 public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, dns, flow, anomaly
+    case modbus, dnp3, s7comm, cotp, dns, http, flow, anomaly
 }
 
 extension EventBody {
@@ -94,6 +95,7 @@ extension EventBody {
         case .s7comm: .s7comm
         case .cotp: .cotp
         case .dns: .dns
+        case .http: .http
         case .flow: .flow
         case .anomaly: .anomaly
         }

@@ -90,8 +90,9 @@ public final class PacketProcessor: AppEventEmitter {
         case .s7comm: wantedKinds[2]
         case .cotp: wantedKinds[3]
         case .dns: wantedKinds[4]
-        case .flow: wantedKinds[5]
-        case .anomaly: wantedKinds[6]
+        case .http: wantedKinds[5]
+        case .flow: wantedKinds[6]
+        case .anomaly: wantedKinds[7]
         }
     }
 

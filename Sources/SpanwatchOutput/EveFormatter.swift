@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
@@ -21,6 +21,7 @@ public final class EveFormatter {
         writesS7comm = types?.contains("s7comm") ?? true
         writesCOTP = types?.contains("cotp") ?? true
         writesDNS = types?.contains("dns") ?? true
+        writesHTTP = types?.contains("http") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
     }
@@ -32,6 +33,7 @@ public final class EveFormatter {
         case .s7comm: "s7comm"
         case .cotp: "cotp"
         case .dns: "dns"
+        case .http: "http"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -44,6 +46,7 @@ public final class EveFormatter {
         case .s7comm: "s7comm"
         case .cotp: "cotp"
         case .dns: "dns"
+        case .http: "http"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -58,6 +61,7 @@ public final class EveFormatter {
         case .s7comm: writesS7comm
         case .cotp: writesCOTP
         case .dns: writesDNS
+        case .http: writesHTTP
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         }
@@ -120,6 +124,9 @@ public final class EveFormatter {
         case .dns(let event):
             builder.field("tx_id", event.transactionIndex)
             DNSEveObject.write(event, into: builder)
+        case .http(let event):
+            builder.field("tx_id", event.transactionIndex)
+            HTTPEveObject.write(event, into: builder)
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):
