@@ -54,6 +54,8 @@ public final class HTTPSession: AppSession {
         var buffer: [UInt8] = []
         var skippingRestOfSegment = false
         var bodyBytes = 0
+        /// After a gap: segments are skipped until one starts with a message head.
+        var resynchronising = false
     }
 
     let limits: SessionLimits
@@ -91,9 +93,11 @@ public final class HTTPSession: AppSession {
         if direction == .toServer {
             requestSide.buffer.removeAll(keepingCapacity: true)
             requestSide.state = .none
+            requestSide.resynchronising = true
         } else {
             responseSide.buffer.removeAll(keepingCapacity: true)
             responseSide.state = .none
+            responseSide.resynchronising = true
         }
     }
 
@@ -182,6 +186,14 @@ public final class HTTPSession: AppSession {
 
     private func head(_ bytes: RawSpan, at offset: Int, side: inout Direction, isRequest: Bool, flow: Flow, emitter: AppEventEmitter) -> Int {
         let rest = bytes.extracting(offset..<bytes.byteCount)
+        if side.resynchronising {
+            // Bytes after a gap are the rest of a lost message until a segment starts a head.
+            guard offset == 0, HTTP.probe(rest) == .match else {
+                side.skippingRestOfSegment = true
+                return bytes.byteCount
+            }
+            side.resynchronising = false
+        }
         if side.buffer.isEmpty {
             // Skip blank lines between messages (RFC 9112 §2.2).
             var skip = 0

@@ -1,0 +1,83 @@
+import Foundation
+import SpanwatchCapture
+import SpanwatchFlow
+import SpanwatchWire
+import Testing
+
+/// Agreement with tshark (../shared/pcaps/expected, written by oracle.py): per capture, HTTP
+/// requests per method and responses per status must equal tshark's counts.
+@Suite struct HTTPOracleTests {
+    static let notDecapsulated = "the traffic is inside encapsulation spanwatch does not decode (MPLS, VXLAN, NFLOG)."
+    static let explainedDifferences: [String: (differences: [String], reason: String)] = [
+        "edge/http-mixed-vlan-mpls.pcap": (["request GET: tshark 2, spanwatch 1"], notDecapsulated),
+        "edge/http-mpls-in-vlan.pcap": (["request GET: tshark 2, spanwatch 1"], notDecapsulated),
+        "edge/http-nflog.pcap": (["request GET: tshark 1, spanwatch 0", "response 200: tshark 1, spanwatch 0"], notDecapsulated),
+        "edge/http-vxlan.pcap": (["request GET: tshark 1, spanwatch 0", "response 200: tshark 1, spanwatch 0"], notDecapsulated),
+        "edge/http-query-method-port-4711.pcap": (["request QUERY: tshark 0, spanwatch 1"],
+            "a QUERY request (the new safe method with a body) on port 4711: spanwatch finds HTTP by its request line on any "
+            + "port; tshark only dissects HTTP ports."),
+        "http/http-attacks.pcap": (["request GET: tshark 3, spanwatch 6"],
+            "request smuggling: requests hidden in a body behind conflicting Content-Length values (http.invalid_content_length). "
+            + "spanwatch reads the hidden requests as the requests they are (as a back end would); tshark counts them as body."),
+        "http/zeek-100-continue.pcap": (["response 100: tshark 1, spanwatch 0"],
+            "tshark counts the interim 100 Continue as a response; spanwatch follows it and reports the transaction once, with "
+            + "its final status."),
+        "http/zeek-bro-org.pcap": (["request GET: tshark 31, spanwatch 30"],
+            "a request lost in a TCP gap (frame 179): spanwatch reports stream.reassembly_gap and resynchronises on the next "
+            + "request; tshark reads the request from the bytes it has."),
+        "http/zeek-methods.pcap": (["request OPTIONS: tshark 3, spanwatch 2"],
+            "frame 34 starts a connection with 'OPTIONS' alone on its request line (no target, no version): a first line that "
+            + "names no HTTP version does not make a connection HTTP for spanwatch; tshark decodes port 80 as HTTP."),
+        "mixed/dns-http-malcolm.pcap": (["response 200: tshark 16, spanwatch 20"],
+            "responses completed by out-of-order segments (frames 1007, 1216, 1279, 1284): spanwatch reassembles them in "
+            + "sequence order; tshark, in one pass, leaves them undissected."),
+    ]
+
+    static var captures: [String] {
+        SharedCorpus.captures(in: "http") + SharedCorpus.captures(in: "edge").filter { $0.contains("http") }
+            + SharedCorpus.captures(in: "mixed")
+    }
+
+    static func tsharkCounts(_ capture: String) throws -> [String: Int] {
+        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
+        var counts = [String: Int]()
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            guard object["proto"] as? String == "http" else { continue }
+            if object["type"] as? String == "request" {
+                counts["request \(object["method"] as? String ?? "-")", default: 0] += 1
+            } else {
+                counts["response \((object["status"] as? Int).map(String.init) ?? "-")", default: 0] += 1
+            }
+        }
+        return counts
+    }
+
+    static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
+        let sink: CollectingSink
+        do {
+            (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
+        } catch let error as CaptureError where error.description.contains("unsupported link type") {
+            return [:]  // the capture is refused with a clear message (spanwatch exits 1 on it)
+        }
+        var counts = [String: Int]()
+        for record in sink.records {
+            guard case .http(let event) = record.body else { continue }
+            if let request = event.request { counts["request \(String(decoding: request.method, as: UTF8.self))", default: 0] += 1 }
+            if let response = event.response { counts["response \(response.status)", default: 0] += 1 }
+        }
+        return counts
+    }
+
+    @Test(.enabled(if: SharedCorpus.pcaps != nil, "../shared/pcaps is absent: tshark agreement not checked"), arguments: captures)
+    func agreesWithTshark(capture: String) throws {
+        let expected = try Self.tsharkCounts(capture)
+        let actual = try Self.spanwatchCounts(capture)
+        let keys = Set(expected.keys).union(actual.keys).sorted()
+        let differences = keys.filter { expected[$0] != actual[$0] }
+            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
+        let explained = Self.explainedDifferences[capture]
+        #expect(differences == (explained?.differences ?? []),
+                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+    }
+}
