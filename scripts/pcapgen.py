@@ -201,6 +201,7 @@ HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
 PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
 ENG = Host("10.10.1.50", "00:0c:29:aa:00:50")
 S7PLC = Host("10.10.2.40", "00:1b:1b:12:34:40")  # 00:1B:1B Siemens
+WEBHMI = Host("10.10.2.80", "00:0c:29:aa:02:80")
 SEWING = Host("10.30.1.7", "00:0c:29:aa:30:07")
 RESOLVER = Host("10.30.0.53", "00:0c:29:aa:30:53")
 FACEBOOK = Host("203.0.113.35", "00:0c:29:aa:ff:01")  # the gateway's MAC in real life; a documentation address
@@ -586,6 +587,59 @@ def make_dns_fixtures():
                    "(A 10.30.2.10; AAAA NXDOMAIN, authoritative): four `dns` events, responses paired by id (`latency_us`).")
 
 
+def make_http_fixtures():
+    cap = Capture()
+    s = TCPSession(cap, HMI, WEBHMI, 50500, 80)
+    s.handshake()
+    s.send(True, b"GET /status HTTP/1.1\r\nHost: hmi.plant.local\r\n\r\n"
+                 b"GET /alarms HTTP/1.1\r\nHost: hmi.plant.local\r\n\r\n"
+                 b"HEAD /trend.csv HTTP/1.1\r\nHost: hmi.plant.local\r\n\r\n")
+    s.send(False, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+                  b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
+                  b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n")
+    s.close()
+    fixture("http-pipelining", cap,
+            readme="Three pipelined requests in one segment (two GETs and a HEAD) and their three responses in one segment: three "
+                   "`http` transactions, paired in order; the HEAD response announces 5000 bytes and has no body.")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, WEBHMI, 50501, 80)
+    s.handshake()
+    s.send(True, b"GET /firmware.bin HTTP/1.1\r\nHost: hmi.plant.local\r\nUser-Agent: python-requests/2.31\r\n\r\n")
+    s.send(False, b"HTTP/1.1 200 OK\r\nServer: embedded-httpd\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"10\r\n0123456789abcdef\r\n")
+    s.send(False, b"5;ext=1\r\nvwxyz\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    s.send(True, b"GET /next HTTP/1.1\r\nHost: hmi.plant.local\r\n\r\n")
+    s.send(False, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    s.close()
+    fixture("http-chunked-body", cap,
+            readme="A response body in chunked encoding (16 + 5 bytes, a chunk extension, a trailer field) across two segments, "
+                   "skipped without being buffered: `length` 21; the next transaction on the connection is found after it.")
+
+    cap = Capture()
+    s = TCPSession(cap, HMI, WEBHMI, 50502, 8080)
+    s.handshake()
+    s.send(True, b"POST /api/setpoint HTTP/1.1\r\nHost: hmi.plant.local:8080\r\nContent-Ty")
+    s.send(True, b"pe: application/json\r\nContent-Length: 12\r\n\r\n{\"sp\": 42.5}")
+    s.send(False, b"HTTP/1.1 204 No Content\r\n\r\n")
+    s.close()
+    fixture("http-header-across-segments", cap,
+            readme="A request head cut in the middle of a header name (Content-Type) across two segments on port 8080: the head is "
+                   "kept until its end arrives, then parsed; the 12-byte body is skipped.")
+
+    cap = Capture()
+    s = TCPSession(cap, ENG, WEBHMI, 50503, 80)
+    s.handshake()
+    # admin:Sup3rSecret! in Basic credentials; the password must appear nowhere in the output.
+    s.send(True, b"GET /config HTTP/1.1\r\nHost: hmi.plant.local\r\nAuthorization: Basic YWRtaW46U3VwM3JTZWNyZXQh\r\n\r\n")
+    s.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    s.close()
+    fixture("http-basic-auth", cap,
+            readme="An engineering station logs in to an HMI's web server with Basic credentials (admin / Sup3rSecret!): the event "
+                   "carries `authorization_scheme: Basic` and `username: admin`; the password appears nowhere in the output (the "
+                   "test checks the expected lines for it, in clear and in base64).")
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -629,5 +683,6 @@ if __name__ == "__main__":
         make_dnp3_fixtures()
         make_s7_fixtures()
         make_dns_fixtures()
+        make_http_fixtures()
     if what in ("sample", "all"):
         make_sample()

@@ -83,3 +83,15 @@ import Testing
         }
     }
 }
+
+@Suite struct CredentialTests {
+    /// The Basic-auth fixture's password, in clear or base64, appears nowhere in the output.
+    @Test func basicAuthPasswordIsNeverWritten() throws {
+        let (lines, _) = try FixtureTests.decode("http-basic-auth")
+        let output = lines.joined(separator: "\n")
+        #expect(output.contains("\"username\":\"admin\""))
+        #expect(!output.contains("Sup3rSecret"))
+        #expect(!output.contains("U3VwM3JTZWNyZXQ"))
+        #expect(!output.contains("YWRtaW46U3VwM3JTZWNyZXQh"))
+    }
+}
