@@ -2,7 +2,7 @@ import SpanwatchWire
 
 /// Application protocols spanwatch parses (EVE `app_proto`).
 public enum AppProtocol: UInt8, Sendable {
-    case unknown, modbus, dnp3, s7comm, dns, http
+    case unknown, modbus, dnp3, s7comm, dns, http, mqtt
     /// Detection gave up: the flow is not a protocol spanwatch parses.
     case failed
 
@@ -14,6 +14,7 @@ public enum AppProtocol: UInt8, Sendable {
         case .s7comm: "s7comm"
         case .dns: "dns"
         case .http: "http"
+        case .mqtt: "mqtt"
         case .failed: "failed"
         }
     }
@@ -57,6 +58,7 @@ public enum AppDetector {
         public var s7commEnabled = true
         public var dnsEnabled = true
         public var httpEnabled = true
+        public var mqttEnabled = true
         public init() {}
     }
 
@@ -84,6 +86,18 @@ public enum AppDetector {
                 }
             case .needMore: anyNeedsMore = true
             case .no: break
+            }
+        }
+        if limits.mqttEnabled && transport == .tcp {
+            switch MQTT.probe(bytes) {
+            case .match: return .detected(.mqtt)
+            case .needMore: anyNeedsMore = true
+            case .no:
+                // Picked up mid-session on the MQTT ports: any well-formed fixed header will do.
+                if (serverPort == 1883 || clientPort == 1883), bytes.byteCount >= 2, bytes.u8(0) >> 4 != 0,
+                   case .header = MQTT.fixedHeader(bytes) {
+                    return .detected(.mqtt)
+                }
             }
         }
         if limits.httpEnabled && transport == .tcp {
@@ -145,6 +159,7 @@ public enum AppDetector {
         case .s7comm: transport == .tcp ? S7Session(limits: limits) : nil
         case .dns: DNSSession(datagram: transport == .udp, cache: dnsCache)
         case .http: transport == .tcp ? HTTPSession(limits: limits) : nil
+        case .mqtt: transport == .tcp ? MQTTSession(limits: limits) : nil
         default: nil
         }
     }
@@ -181,5 +196,9 @@ public struct SessionLimits: Sendable {
     public var maximumS7PDUBytes = 65536
     /// An HTTP head (request or status line and header fields) larger than this is an anomaly.
     public var maximumHTTPHeadBytes = 16384
+    /// MQTT messages larger than this are reported as truncated and skipped, never buffered.
+    public var maximumMQTTMessageBytes = 65536
+    /// PUBLISH payload bytes written in events (0: none; the length is always written).
+    public var mqttPayloadBytes = 0
     public init() {}
 }

@@ -60,6 +60,7 @@ public enum EventBody: Sendable {
     case cotp(COTPEvent)
     case dns(DNSEvent)
     case http(HTTPEvent)
+    case mqtt(MQTTEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }
@@ -84,7 +85,7 @@ public struct EventContext {
 
 /// The kinds of event, without their payload: what a sink can say it does not want.
 public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, dns, http, flow, anomaly
+    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly
 }
 
 extension EventBody {
@@ -96,6 +97,7 @@ extension EventBody {
         case .cotp: .cotp
         case .dns: .dns
         case .http: .http
+        case .mqtt: .mqtt
         case .flow: .flow
         case .anomaly: .anomaly
         }

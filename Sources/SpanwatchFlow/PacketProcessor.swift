@@ -91,8 +91,9 @@ public final class PacketProcessor: AppEventEmitter {
         case .cotp: wantedKinds[3]
         case .dns: wantedKinds[4]
         case .http: wantedKinds[5]
-        case .flow: wantedKinds[6]
-        case .anomaly: wantedKinds[7]
+        case .mqtt: wantedKinds[6]
+        case .flow: wantedKinds[7]
+        case .anomaly: wantedKinds[8]
         }
     }
 

@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
@@ -22,6 +22,7 @@ public final class EveFormatter {
         writesCOTP = types?.contains("cotp") ?? true
         writesDNS = types?.contains("dns") ?? true
         writesHTTP = types?.contains("http") ?? true
+        writesMQTT = types?.contains("mqtt") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
     }
@@ -34,6 +35,7 @@ public final class EveFormatter {
         case .cotp: "cotp"
         case .dns: "dns"
         case .http: "http"
+        case .mqtt: "mqtt"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -47,6 +49,7 @@ public final class EveFormatter {
         case .cotp: "cotp"
         case .dns: "dns"
         case .http: "http"
+        case .mqtt: "mqtt"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -62,6 +65,7 @@ public final class EveFormatter {
         case .cotp: writesCOTP
         case .dns: writesDNS
         case .http: writesHTTP
+        case .mqtt: writesMQTT
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         }
@@ -127,6 +131,8 @@ public final class EveFormatter {
         case .http(let event):
             builder.field("tx_id", event.transactionIndex)
             HTTPEveObject.write(event, into: builder)
+        case .mqtt(let event):
+            MQTTEveObject.write(event, into: builder)
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):

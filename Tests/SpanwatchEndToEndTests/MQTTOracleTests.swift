@@ -1,0 +1,54 @@
+import Foundation
+import SpanwatchFlow
+import SpanwatchWire
+import Testing
+
+/// Agreement with tshark (../shared/pcaps/expected, written by oracle.py): per capture, MQTT
+/// messages per type must equal tshark's counts.
+@Suite struct MQTTOracleTests {
+    static let explainedDifferences: [String: (differences: [String], reason: String)] = [
+        "edge/pcapng-multi-linktype-mqtt.pcapng": ([
+            "type 1: tshark 2, spanwatch 0", "type 12: tshark 5, spanwatch 0", "type 13: tshark 5, spanwatch 0",
+            "type 14: tshark 1, spanwatch 0", "type 2: tshark 2, spanwatch 0", "type 3: tshark 3, spanwatch 0",
+            "type 8: tshark 1, spanwatch 0", "type 9: tshark 1, spanwatch 0"],
+            "a pcapng whose eight interfaces have different link types and snapshot lengths: libpcap refuses to read it "
+            + "(spanwatch reports the read error and exits 1); tshark reads it."),
+    ]
+
+    static var captures: [String] {
+        SharedCorpus.captures(in: "mqtt") + SharedCorpus.captures(in: "edge").filter { $0.contains("mqtt") } + SharedCorpus.captures(in: "mixed")
+    }
+
+    static func tsharkCounts(_ capture: String) throws -> [String: Int] {
+        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
+        var counts = [String: Int]()
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            guard object["proto"] as? String == "mqtt" else { continue }
+            counts["type \((object["msgtype"] as? Int).map(String.init) ?? "-")", default: 0] += 1
+        }
+        return counts
+    }
+
+    static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
+        let (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
+        var counts = [String: Int]()
+        for record in sink.records {
+            guard case .mqtt(let event) = record.body else { continue }
+            counts["type \(event.message.type)", default: 0] += 1
+        }
+        return counts
+    }
+
+    @Test(.enabled(if: SharedCorpus.pcaps != nil, "../shared/pcaps is absent: tshark agreement not checked"), arguments: captures)
+    func agreesWithTshark(capture: String) throws {
+        let expected = try Self.tsharkCounts(capture)
+        let actual = try Self.spanwatchCounts(capture)
+        let keys = Set(expected.keys).union(actual.keys).sorted()
+        let differences = keys.filter { expected[$0] != actual[$0] }
+            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
+        let explained = Self.explainedDifferences[capture]
+        #expect(differences == (explained?.differences ?? []),
+                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+    }
+}
