@@ -2,17 +2,18 @@
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of a protocol's parsing path.
 # The Wire and Flow sources are compiled as one module with the target in Fuzz/<Target>Fuzz.swift;
 # seeds are the TCP/UDP payloads of the shared corpus for that protocol (../shared/pcaps).
-# usage: scripts/fuzz.sh dnp3|s7comm|modbus|dns|http [SECONDS]     (default 600)
+# usage: scripts/fuzz.sh dnp3|s7comm|modbus|dns|http|mqtt [SECONDS]     (default 600)
 # Crashes land in fuzz-out/<target>/ (crash-*); turn each into a fixture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh dnp3|s7comm|modbus|dns|http [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh dnp3|s7comm|modbus|dns|http|mqtt [SECONDS]}
 seconds=${2:-600}
 case $target in
   dnp3) file=DNP3Fuzz.swift; filter='dnp3'; corpus=(../shared/pcaps/dnp3 ../shared/pcaps/edge) ;;
   s7comm) file=S7CommFuzz.swift; filter='tcp.port==102'; corpus=(../shared/pcaps/s7comm ../shared/pcaps/edge) ;;
   modbus) file=ModbusFuzz.swift; filter='tcp.port==502'; corpus=(../shared/pcaps/modbus) ;;
   dns) file=DNSFuzz.swift; filter='dns'; corpus=(../shared/pcaps/dns ../shared/pcaps/edge) ;;
+  mqtt) file=MQTTFuzz.swift; filter='mqtt'; corpus=(../shared/pcaps/mqtt ../shared/pcaps/edge) ;;
   http) file=HTTPFuzz.swift; filter='http'; corpus=(../shared/pcaps/http ../shared/pcaps/edge) ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
@@ -28,7 +29,7 @@ if [ -z "$(ls -A "$out/seeds")" ] && command -v tshark >/dev/null; then
   for dir in "${corpus[@]}"; do
     for pcap in "$dir"/*.pcap*; do
       [ -f "$pcap" ] || continue
-      case $target in dnp3) [[ $pcap == *dnp3* ]] || continue ;; s7comm) [[ $pcap == *s7* ]] || continue ;; dns) [[ $pcap == *dns* ]] || continue ;; http) [[ $pcap == *http* ]] || continue ;; esac
+      case $target in dnp3) [[ $pcap == *dnp3* ]] || continue ;; s7comm) [[ $pcap == *s7* ]] || continue ;; dns) [[ $pcap == *dns* ]] || continue ;; http) [[ $pcap == *http* ]] || continue ;; mqtt) [[ $pcap == *mqtt* ]] || continue ;; esac
       { tshark -r "$pcap" -Y "$filter && (tcp.len>0 || udp.length>8)" -T fields -e tcp.payload -e udp.payload 2>/dev/null || true; } \
         | python3 -c '
 import sys

@@ -201,6 +201,8 @@ HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
 PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
 ENG = Host("10.10.1.50", "00:0c:29:aa:00:50")
 S7PLC = Host("10.10.2.40", "00:1b:1b:12:34:40")  # 00:1B:1B Siemens
+SENSOR = Host("10.40.1.7", "00:0c:29:aa:40:07")
+BROKER = Host("10.40.0.10", "00:0c:29:aa:40:10")
 WEBHMI = Host("10.10.2.80", "00:0c:29:aa:02:80")
 SEWING = Host("10.30.1.7", "00:0c:29:aa:30:07")
 RESOLVER = Host("10.30.0.53", "00:0c:29:aa:30:53")
@@ -640,6 +642,68 @@ def make_http_fixtures():
                    "test checks the expected lines for it, in clear and in base64).")
 
 
+# MQTT (OASIS MQTT 3.1.1 and 5.0).
+def mqtt_varint(value):
+    out = b""
+    while True:
+        byte = value % 128
+        value //= 128
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
+def mqtt_str(text):
+    data = text.encode() if isinstance(text, str) else text
+    return struct.pack("!H", len(data)) + data
+
+
+def mqtt(first_byte, body):
+    return bytes([first_byte]) + mqtt_varint(len(body)) + body
+
+
+def make_mqtt_fixtures():
+    cap = Capture()
+    s = TCPSession(cap, SENSOR, BROKER, 50600, 1883)
+    s.handshake()
+    # CONNECT v5: clean start, username + password, keepalive 60; properties: session expiry 3600,
+    # receive maximum 20, a user property ("site", "plant-1").
+    props = b"\x11" + struct.pack("!I", 3600) + b"\x21" + struct.pack("!H", 20) + b"\x26" + mqtt_str("site") + mqtt_str("plant-1")
+    connect = mqtt_str("MQTT") + bytes([5, 0xC2]) + struct.pack("!H", 60) + mqtt_varint(len(props)) + props
+    connect += mqtt_str("vibration-sensor-7") + mqtt_str("sensor7") + mqtt_str("hunter2-not-logged")
+    s.send(True, mqtt(0x10, connect))
+    s.send(False, mqtt(0x20, bytes([0, 0]) + mqtt_varint(4) + b"\x24\x01\x25\x01"))  # maximum QoS 1, retain available
+    pub_props = b"\x01\x01" + b"\x03" + mqtt_str("application/json")
+    publish = mqtt_str("plant/line1/vibration") + struct.pack("!H", 7) + mqtt_varint(len(pub_props)) + pub_props + b'{"rms": 0.42}'
+    s.send(True, mqtt(0x32, publish))
+    s.send(False, mqtt(0x40, struct.pack("!H", 7) + bytes([0x00]) + mqtt_varint(0)))
+    subscribe = struct.pack("!H", 8) + mqtt_varint(0) + mqtt_str("plant/+/commands") + bytes([1]) + mqtt_str("$SYS/#") + bytes([0])
+    s.send(True, mqtt(0x82, subscribe))
+    s.send(False, mqtt(0x90, struct.pack("!H", 8) + mqtt_varint(0) + bytes([1, 0x87])))
+    s.send(True, mqtt(0xE0, bytes([0x00]) + mqtt_varint(0)))
+    s.close()
+    fixture("mqtt5-properties", cap,
+            readme="An MQTT 5 session: CONNECT with username, password (flag only: the password itself appears nowhere) and three "
+                   "properties including a user property; CONNACK; a QoS 1 PUBLISH with properties and its PUBACK; a SUBSCRIBE to "
+                   "two filters (one of them $SYS/#) answered with QoS 1 and 0x87 (not authorized); DISCONNECT.")
+
+    cap = Capture()
+    s = TCPSession(cap, SENSOR, BROKER, 50601, 1883)
+    s.handshake()
+    s.send(True, mqtt(0x10, mqtt_str("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 30) + mqtt_str("plc-gateway")))
+    s.send(False, mqtt(0x20, bytes([0, 0])))
+    payload = bytes(range(256)) * 2
+    message = mqtt(0x30, mqtt_str("plant/line1/recipe") + payload) + mqtt(0xC0, b"")
+    s.send(True, message[:3])
+    s.send(True, message[3:200])
+    s.send(True, message[200:])
+    s.send(False, mqtt(0xD0, b""))
+    s.close()
+    fixture("mqtt-message-across-segments", cap,
+            readme="MQTT 3.1.1: a 534-byte PUBLISH cut into three segments (the first ends inside the remaining-length field), "
+                   "followed in the last segment by a PINGREQ: two messages, payload_length 512.")
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -684,5 +748,6 @@ if __name__ == "__main__":
         make_s7_fixtures()
         make_dns_fixtures()
         make_http_fixtures()
+        make_mqtt_fixtures()
     if what in ("sample", "all"):
         make_sample()
