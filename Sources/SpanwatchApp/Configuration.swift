@@ -96,8 +96,8 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, path: "limits")
-            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "dnp3_fragment_bytes", "anomaly_rate",
-                                       "anomaly_sampling"],
+            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "dnp3_fragment_bytes", "http_head_bytes",
+                                       "mqtt_message_bytes", "mqtt_payload_bytes", "dns_cache_entries", "anomaly_rate", "anomaly_sampling"],
                                  path: "limits", node: limits)
             if let node = map["flows"] { config.engine.flowTable.maximumFlows = try reader.positive(node, path: "limits.flows") }
             if let node = map["flow_memcap"] { config.engine.flowTable.memcap = try reader.size(node, path: "limits.flow_memcap") }
@@ -106,6 +106,18 @@ public struct SpanwatchConfiguration: Sendable {
             }
             if let node = map["dnp3_fragment_bytes"] {
                 config.engine.sessions.maximumDNP3FragmentBytes = try reader.size(node, path: "limits.dnp3_fragment_bytes")
+            }
+            if let node = map["http_head_bytes"] {
+                config.engine.sessions.maximumHTTPHeadBytes = try reader.size(node, path: "limits.http_head_bytes")
+            }
+            if let node = map["mqtt_message_bytes"] {
+                config.engine.sessions.maximumMQTTMessageBytes = try reader.size(node, path: "limits.mqtt_message_bytes")
+            }
+            if let node = map["mqtt_payload_bytes"] {
+                config.engine.sessions.mqttPayloadBytes = try reader.size(node, path: "limits.mqtt_payload_bytes")
+            }
+            if let node = map["dns_cache_entries"] {
+                config.engine.dnsCache.capacity = try reader.integer(node, path: "limits.dns_cache_entries")
             }
             if let node = map["anomaly_rate"] { config.engine.anomalyRateLimit = try reader.integer(node, path: "limits.anomaly_rate") }
             if let sampling = map["anomaly_sampling"] {
