@@ -1,9 +1,11 @@
 import Foundation
+import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchWire
 import Testing
 
-/// Agreement with tshark (../shared/pcaps/expected, written by oracle.py): per capture, MQTT
+/// Agreement with tshark (../shared/pcaps/expected, written by oracle.py) on every capture of the
+/// protocol's folder, of mixed/ and of edge/: per capture, MQTT
 /// messages per type must equal tshark's counts.
 @Suite struct MQTTOracleTests {
     static let explainedDifferences: [String: (differences: [String], reason: String)] = [
@@ -16,7 +18,7 @@ import Testing
     ]
 
     static var captures: [String] {
-        SharedCorpus.captures(in: "mqtt") + SharedCorpus.captures(in: "edge").filter { $0.contains("mqtt") } + SharedCorpus.captures(in: "mixed")
+        SharedCorpus.captures(in: "mqtt") + SharedCorpus.captures(in: "edge") + SharedCorpus.captures(in: "mixed")
     }
 
     static func tsharkCounts(_ capture: String) throws -> [String: Int] {
@@ -31,7 +33,12 @@ import Testing
     }
 
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
-        let (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
+        let sink: CollectingSink
+        do {
+            (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
+        } catch let error as CaptureError where error.description.contains("unsupported link type") {
+            return [:]  // the capture is refused with a clear message (spanwatch exits 1 on it)
+        }
         var counts = [String: Int]()
         for record in sink.records {
             guard case .mqtt(let event) = record.body else { continue }

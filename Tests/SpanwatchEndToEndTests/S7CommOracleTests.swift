@@ -1,4 +1,5 @@
 import Foundation
+import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchWire
 import Testing
@@ -19,8 +20,7 @@ import Testing
     ]
 
     static var captures: [String] {
-        SharedCorpus.captures(in: "s7comm") + SharedCorpus.captures(in: "edge").filter { $0.contains("s7") }
-            + SharedCorpus.captures(in: "mixed").filter { $0.contains("s7") }
+        SharedCorpus.captures(in: "s7comm") + SharedCorpus.captures(in: "edge") + SharedCorpus.captures(in: "mixed")
     }
 
     static func tsharkCounts(_ capture: String) throws -> [String: Int] {
@@ -49,7 +49,12 @@ import Testing
     }
 
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
-        let (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
+        let sink: CollectingSink
+        do {
+            (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
+        } catch let error as CaptureError where error.description.contains("unsupported link type") {
+            return [:]  // the capture is refused with a clear message (spanwatch exits 1 on it)
+        }
         var counts = [String: Int]()
         for record in sink.records {
             switch record.body {
