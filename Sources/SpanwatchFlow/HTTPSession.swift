@@ -66,7 +66,8 @@ public final class HTTPSession: AppSession {
     var pending: [(request: HTTPEvent.Request?, method: UInt8, index: UInt64)] = []
     var currentResponse: HTTPEvent.Response? = nil
     var currentResponseOwner: (request: HTTPEvent.Request?, index: UInt64)? = nil
-    var currentRequestIndex: Int? = nil
+    /// The transaction whose request body is being read (its entry may move in `pending`).
+    var currentRequestTransaction: UInt64? = nil
     var transactionIndex: UInt64 = 0
     public private(set) var requests = 0
     public private(set) var responses = 0
@@ -273,7 +274,7 @@ public final class HTTPSession: AppSession {
             if pending.capacity == 0 { pending.reserveCapacity(4) }
             pending.append((request, isConnect ? 1 : isHead ? 2 : 0, transactionIndex))
             transactionIndex += 1
-            currentRequestIndex = pending.count - 1
+            currentRequestTransaction = transactionIndex - 1
             if parsed.chunked { side.state = .chunkSize }
             else if let length = parsed.contentLength, length > 0 { side.state = .length(length) }
             else { side.state = .none }
@@ -321,7 +322,7 @@ public final class HTTPSession: AppSession {
 
     private func finishBody(_ side: inout Direction, isRequest: Bool, flow: Flow, emitter: AppEventEmitter) {
         if isRequest {
-            if let index = currentRequestIndex, index < pending.count {
+            if let transaction = currentRequestTransaction, let index = pending.firstIndex(where: { $0.index == transaction }) {
                 pending[index].request?.bodyLength = side.bodyBytes
             }
             if case .tunnel = side.state {} else { side.state = .none }
