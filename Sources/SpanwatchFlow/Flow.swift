@@ -100,6 +100,12 @@ public final class Flow {
         }
     }
 
+    /// Owned by the output layer: the flow's constant envelope fields as already-rendered bytes,
+    /// and what they were rendered for (so a change, such as the app protocol, re-renders them).
+    /// Kept across reuse of the pooled object, so rendering allocates nothing once warm.
+    public var renderedEnvelope: [UInt8] = []
+    public var renderedEnvelopeTag: UInt64 = 0
+
     /// The name the server's address was resolved from, when a DNS answer for it was seen.
     public internal(set) var dnsName: String? = nil
 
@@ -129,6 +135,8 @@ public final class Flow {
         lastInterim = 0
         midstream = false
         dnsName = nil
+        renderedEnvelope.removeAll(keepingCapacity: true)
+        renderedEnvelopeTag = 0
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0
         hasEthernet = false
         vlanCount = 0; outerVLAN = 0; innerVLAN = 0

@@ -11,6 +11,8 @@ public final class EveFormatter {
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
     private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
+    /// Where a flow's envelope fields are rendered before they are cached on the flow.
+    let envelope = JSONLineBuilder(capacity: 512)
 
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
         self.sensorName = sensorName
@@ -88,18 +90,16 @@ public final class EveFormatter {
         if context.pcapCount > 0 { builder.field("pcap_cnt", context.pcapCount) }
         builder.field("event_type", EveFormatter.eventTypeName(of: body))
         if let flow {
-            writeVLAN(flow, into: builder)
-            builder.field("src_ip", ip: flow.clientIP)
-            if flow.transport == .tcp || flow.transport == .udp { builder.field("src_port", flow.clientPort) }
-            builder.field("dest_ip", ip: flow.serverIP)
-            if flow.transport == .tcp || flow.transport == .udp { builder.field("dest_port", flow.serverPort) }
-            EveFormatter.writeProtocol(flow.ipProtocol, into: builder)
-            if flow.transport == .icmp || flow.transport == .icmpv6 {
-                builder.field("icmp_type", flow.icmpType)
-                builder.field("icmp_code", flow.icmpCode)
+            // The flow's constant fields are rendered once (again only if its app protocol changes).
+            let tag = UInt64(flow.appProto.rawValue) + 1
+            if flow.renderedEnvelopeTag != tag {
+                envelope.removeAll()
+                envelope.beginObject()
+                writeFlowFields(flow, into: envelope)
+                envelope.copyMembers(into: &flow.renderedEnvelope)
+                flow.renderedEnvelopeTag = tag
             }
-            if let app = flow.appProto.eveName { builder.field("app_proto", app) }
-            builder.field("community_id", flow.communityID)
+            builder.appendMembers(flow.renderedEnvelope)
         } else if case .anomaly(let anomaly) = body {
             if let source = anomaly.sourceIP { builder.field("src_ip", ip: source) }
             if let destination = anomaly.destinationIP { builder.field("dest_ip", ip: destination) }
@@ -171,6 +171,22 @@ public final class EveFormatter {
         builder.endObject()
         builder.newline()
         sequence += 1
+    }
+
+    /// vlan, src/dest address and port, proto, ICMP type/code, app_proto, community_id.
+    private func writeFlowFields(_ flow: Flow, into builder: JSONLineBuilder) {
+        writeVLAN(flow, into: builder)
+        builder.field("src_ip", ip: flow.clientIP)
+        if flow.transport == .tcp || flow.transport == .udp { builder.field("src_port", flow.clientPort) }
+        builder.field("dest_ip", ip: flow.serverIP)
+        if flow.transport == .tcp || flow.transport == .udp { builder.field("dest_port", flow.serverPort) }
+        EveFormatter.writeProtocol(flow.ipProtocol, into: builder)
+        if flow.transport == .icmp || flow.transport == .icmpv6 {
+            builder.field("icmp_type", flow.icmpType)
+            builder.field("icmp_code", flow.icmpCode)
+        }
+        if let app = flow.appProto.eveName { builder.field("app_proto", app) }
+        builder.field("community_id", flow.communityID)
     }
 
     private func writeVLAN(_ flow: Flow, into builder: JSONLineBuilder) {

@@ -137,15 +137,57 @@ public final class JSONLineBuilder {
         storage[count] = UInt8(ascii: "\""); count += 1
     }
 
+    /// The last second rendered and its 20-byte `YYYY-MM-DDTHH:MM:SS.` text: events come in
+    /// bursts within a second, so only the microseconds are usually new.
+    private var cachedSecond: Int64 = .min
+    private var cachedSecondText = InlineArray<20, UInt8>(repeating: 0)
+
     /// An EVE timestamp, `YYYY-MM-DDTHH:MM:SS.ffffff+0000`.
     public func field(_ key: StaticString, timestamp microseconds: Int64) {
         self.key(key)
-        append(UInt8(ascii: "\""))
-        EveTimestamp.write(microseconds: microseconds) { text in
-            reserve(text.count)
-            for byte in text { storage[count] = byte; count += 1 }
+        reserve(33)
+        storage[count] = UInt8(ascii: "\"")
+        count += 1
+        var second = microseconds / 1_000_000
+        var micros = microseconds % 1_000_000
+        if micros < 0 { micros += 1_000_000; second -= 1 }
+        if second != cachedSecond {
+            EveTimestamp.write(microseconds: second * 1_000_000) { text in
+                for index in 0..<20 { cachedSecondText[index] = text[index] }
+            }
+            cachedSecond = second
         }
-        append(UInt8(ascii: "\""))
+        for index in 0..<20 { storage[count + index] = cachedSecondText[index] }
+        var value = micros
+        for index in stride(from: 25, through: 20, by: -1) {
+            storage[count + index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
+        storage[count + 26] = UInt8(ascii: "+")
+        storage[count + 27] = UInt8(ascii: "0"); storage[count + 28] = UInt8(ascii: "0")
+        storage[count + 29] = UInt8(ascii: "0"); storage[count + 30] = UInt8(ascii: "0")
+        storage[count + 31] = UInt8(ascii: "\"")
+        count += 32
+    }
+
+    /// Appends members rendered earlier (each `,"key":value`) to the open container, which must
+    /// already hold a member: the envelope cache of a flow.
+    public func appendMembers(_ members: [UInt8]) {
+        precondition(depth > 0 && hasMemberBits & (1 << UInt64(depth)) != 0, "appendMembers needs a container with a member")
+        members.withUnsafeBufferPointer { source in
+            reserve(source.count)
+            (storage + count).update(from: source.baseAddress!, count: source.count)
+            count += source.count
+        }
+    }
+
+    /// Replaces `members` with the bytes after the first `{` as members for `appendMembers`
+    /// (`,"a":1,"b":2`), reusing its capacity.
+    public func copyMembers(into members: inout [UInt8]) {
+        members.removeAll(keepingCapacity: true)
+        guard count > 1 else { return }
+        members.append(UInt8(ascii: ","))
+        members.append(contentsOf: UnsafeBufferPointer(start: storage + 1, count: count - 1))
     }
 
     /// A byte as two lower-case hex digits in a string (`"1b"`), as Suricata writes TCP flags.
