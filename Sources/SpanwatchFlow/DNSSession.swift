@@ -99,6 +99,12 @@ public final class DNSCache {
             order.removeFirst(orderHead)
             orderHead = 0
         }
+        // Refreshing the same addresses appends without evicting: drop the stale positions so
+        // the order list stays within a small multiple of the entries.
+        if order.count - orderHead > 2 * max(limits.capacity, 1024) {
+            order = order[orderHead...].filter { entries[$0.address]?.generation == $0.generation }
+            orderHead = 0
+        }
     }
 
     public func name(for address: IPAddress, now: Timestamp) -> String? {
