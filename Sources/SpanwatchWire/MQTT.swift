@@ -145,6 +145,10 @@ public enum MQTT {
         case 1:
             guard let name = reader.string(message), let levelByte = reader.u8(message), let flags = reader.u8(message), let keepAlive = reader.u16(message) else { break }
             result.protocolName = name
+            let nameLength = name.end - name.start
+            let isMQTT = nameLength == 4 && message.u32be(name.start) == 0x4D51_5454
+            let isMQIsdp = nameLength == 6 && message.u32be(name.start) == 0x4D51_4973 && message.u16be(name.start + 4) == 0x6470
+            if !isMQTT && !isMQIsdp { result.anomalies.insert(.unknownProtocol) }
             result.protocolLevel = levelByte
             result.connectFlags = flags
             result.keepAlive = keepAlive
@@ -160,13 +164,13 @@ public enum MQTT {
             if flags & 0x80 != 0 { guard let user = reader.string(message) else { break }; result.username = user }
             // The password is skipped, never read: only its presence is kept.
             if flags & 0x40 != 0 { guard reader.binary(message) != nil else { break }; result.passwordPresent = true }
-            return finish(result, reader: reader)
+            return result
         case 2:
             guard let flags = reader.u8(message), let code = reader.u8(message) else { break }
             result.sessionPresent = flags & 0x01 != 0
             result.reasonCode = code
             if v5 && reader.remaining > 0 { guard reader.properties(message, into: &result) else { break } }
-            return finish(result, reader: reader)
+            return result
         case 3:
             if result.qos == 3 { result.anomalies.insert(.invalidFlags) }
             guard let topic = reader.string(message) else { break }
@@ -182,7 +186,7 @@ public enum MQTT {
                 result.reasonCode = reader.u8(message)
                 if reader.remaining > 0 { guard reader.properties(message, into: &result) else { break } }
             }
-            return finish(result, reader: reader)
+            return result
         case 8, 10:
             guard let id = reader.u16(message) else { break }
             result.packetID = id
@@ -205,23 +209,19 @@ public enum MQTT {
             }
             return result
         case 12, 13:
-            return finish(result, reader: reader)
+            return result
         case 14, 15:
             if reader.remaining > 0 {
                 result.reasonCode = reader.u8(message)
                 if v5 && reader.remaining > 0 { guard reader.properties(message, into: &result) else { break } }
             }
-            return finish(result, reader: reader)
+            return result
         default:
             result.anomalies.insert(.invalidFlags)
             return result
         }
         result.anomalies.insert(.truncated)
         return result
-    }
-
-    static func finish(_ result: Message, reader: Reader) -> Message {
-        result
     }
 
     /// A bounds-checked cursor over one message.

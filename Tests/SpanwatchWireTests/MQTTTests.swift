@@ -25,6 +25,8 @@ import Testing
         let ranges = [message.protocolName, message.clientID, message.username, message.willTopic, message.topic].compactMap { $0 }
         #expect(ranges.allSatisfy { $0.end <= 24 })
         hexBytes("10 1b 00044d515454 04 c2").withUnsafeBytes { #expect(MQTT.probe($0.bytes) == .match) }
+        // a protocol name that is neither MQTT nor MQIsdp
+        #expect(parse("10 1b 00044d515455 04 c2 003c 00026331 00027531 0007736563726574 21").anomalies.contains(.unknownProtocol))
         hexBytes("10 1b 00044d515455 04 c2").withUnsafeBytes { #expect(MQTT.probe($0.bytes) == .no) }
     }
 
