@@ -25,10 +25,16 @@ public protocol AppEventEmitter {
     func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?)
     /// Whether events of this kind reach anyone (see `EventSink.wants`).
     func wants(_ kind: EventKind) -> Bool
+    /// An application-layer anomaly (cheaper than `emitApp(.anomaly(...))`: no event enum is
+    /// built for anomalies that sampling only counts).
+    func emitAnomaly(_ anomaly: AnomalyEvent, flow: Flow, direction: StreamDirection?)
 }
 
 extension AppEventEmitter {
     public func wants(_ kind: EventKind) -> Bool { true }
+    public func emitAnomaly(_ anomaly: AnomalyEvent, flow: Flow, direction: StreamDirection?) {
+        emitApp(.anomaly(anomaly), flow: flow, direction: direction)
+    }
 }
 
 /// A protocol's per-flow parsing state, fed with reassembled bytes (TCP) or datagrams (UDP).

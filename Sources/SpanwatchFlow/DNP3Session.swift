@@ -108,7 +108,7 @@ public final class DNP3Session: AppSession {
     }
 
     private func invalid(_ anomaly: String, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
-        emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "dnp3")), flow: flow, direction: direction)
+        emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "dnp3"), flow: flow, direction: direction)
     }
 
     private func handleLinkFrame(_ frame: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {

@@ -168,7 +168,7 @@ public final class DNSSession: AppSession {
     }
 
     private func invalid(_ anomaly: String, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
-        emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "dns")), flow: flow, direction: direction)
+        emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "dns"), flow: flow, direction: direction)
     }
 
     private func handleMessage(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {

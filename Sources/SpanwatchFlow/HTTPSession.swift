@@ -114,7 +114,7 @@ public final class HTTPSession: AppSession {
     }
 
     private func invalid(_ anomaly: String, isRequest: Bool, flow: Flow, emitter: AppEventEmitter) {
-        emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "http")), flow: flow,
+        emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "http"), flow: flow,
                         direction: isRequest ? .toServer : .toClient)
     }
 

@@ -106,7 +106,7 @@ public final class MQTTSession: AppSession {
 
     private func reject(_ anomaly: String, _ side: inout Direction, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
         side.buffer.removeAll(keepingCapacity: true)
-        emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "mqtt")), flow: flow, direction: direction)
+        emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: "mqtt"), flow: flow, direction: direction)
     }
 
     private func handle(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter, truncatedFrom total: Int? = nil) {
@@ -117,7 +117,7 @@ public final class MQTTSession: AppSession {
             message.anomalies.remove(.truncated)  // expected: the message was cut on purpose
         }
         for name in message.anomalies.eventNames {
-            emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: name, layer: "mqtt")), flow: flow, direction: direction)
+            emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: name, layer: "mqtt"), flow: flow, direction: direction)
         }
         guard emitter.wants(.mqtt) else { return }
         func text(_ range: MQTT.Range?) -> [UInt8]? { range.map { bytes.extracting($0.start..<$0.end).copyBytes() } }

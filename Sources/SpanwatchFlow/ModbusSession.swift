@@ -44,7 +44,7 @@ public final class ModbusSession: AppSession {
     private func invalid(_ anomaly: String, segmentLength: Int, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
         var event = AnomalyEvent(kind: .applayer, event: anomaly, layer: "modbus")
         event.length = segmentLength
-        emitter.emitApp(.anomaly(event), flow: flow, direction: direction)
+        emitter.emitAnomaly(event, flow: flow, direction: direction)
     }
 
     public func gap(direction: StreamDirection) {
@@ -72,7 +72,7 @@ public final class ModbusSession: AppSession {
             evictedRequests += 1
             var event = AnomalyEvent(kind: .applayer, event: "modbus.request_flood", layer: "modbus")
             event.length = limits.maximumPendingModbusRequests
-            emitter.emitApp(.anomaly(event), flow: flow, direction: .toServer)
+            emitter.emitAnomaly(event, flow: flow, direction: .toServer)
             emitTransaction(request: oldest.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
         if pending.capacity == 0 { pending.reserveCapacity(4) }
@@ -96,7 +96,7 @@ public final class ModbusSession: AppSession {
             }
             if request.pdu.function != pdu.function {
                 let event = AnomalyEvent(kind: .applayer, event: "modbus.response_function_mismatch", layer: "modbus")
-                emitter.emitApp(.anomaly(event), flow: flow, direction: .toClient)
+                emitter.emitAnomaly(event, flow: flow, direction: .toClient)
             }
             emitTransaction(request: request.pdu, response: response, identification: identification,
                             latency: flow.lastTime - request.time, flow: flow, emitter: emitter)
@@ -106,7 +106,7 @@ public final class ModbusSession: AppSession {
             // that is not the device's fault, so only a response after the first request counts.
             if !(flow.midstream && requests == 0) {
                 let event = AnomalyEvent(kind: .applayer, event: "modbus.unsolicited_response", layer: "modbus")
-                emitter.emitApp(.anomaly(event), flow: flow, direction: .toClient)
+                emitter.emitAnomaly(event, flow: flow, direction: .toClient)
             }
             emitTransaction(request: nil, response: pdu, identification: identification, latency: nil, flow: flow, emitter: emitter)
         }
@@ -121,7 +121,7 @@ public final class ModbusSession: AppSession {
     private func reportAnomalies(_ anomalies: ModbusAnomalies, flow: Flow, direction: StreamDirection, emitter: AppEventEmitter) {
         guard !anomalies.isEmpty else { return }
         for name in anomalies.eventNames {
-            emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: name, layer: "modbus")), flow: flow, direction: direction)
+            emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: name, layer: "modbus"), flow: flow, direction: direction)
         }
     }
 

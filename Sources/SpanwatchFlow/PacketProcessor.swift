@@ -432,7 +432,8 @@ public final class PacketProcessor: AppEventEmitter {
         flow.session?.gap(direction: direction)
         var event = AnomalyEvent(kind: .stream, event: "stream.reassembly_gap", layer: "tcp")
         event.length = Int(length)
-        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), .anomaly(event))
+        emitFlowAnomaly(event, EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow,
+                                            direction: direction))
     }
 
     func streamOverlapDifferent(flow: Flow, direction: StreamDirection, sequence: UInt32, length: Int) {
@@ -440,12 +441,19 @@ public final class PacketProcessor: AppEventEmitter {
         var event = AnomalyEvent(kind: .stream, event: "stream.reassembly_overlap_different_data", layer: "tcp")
         event.sequence = sequence
         event.length = length
-        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), .anomaly(event))
+        emitFlowAnomaly(event, EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow,
+                                            direction: direction))
     }
 
     public func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?) {
         if case .anomaly = body { counters.appParseErrors += 1 }
         emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), body)
+    }
+
+    public func emitAnomaly(_ anomaly: AnomalyEvent, flow: Flow, direction: StreamDirection?) {
+        counters.appParseErrors += 1
+        emitFlowAnomaly(anomaly, EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow,
+                                              direction: direction))
     }
 
     // MARK: - Events
@@ -470,23 +478,31 @@ public final class PacketProcessor: AppEventEmitter {
     }
 
     func emit(_ context: EventContext, _ body: EventBody) {
-        // Test the case first: binding the payload of a large enum copies it.
-        if case .anomaly = body, let flow = context.flow, case .anomaly(var anomaly) = body {
-            flow.anomalies += 1
-            guard configuration.anomalySampling.writes(flow.anomalies) else {
-                flow.anomaliesSuppressed += 1
-                flow.anomaliesSuppressedSinceWritten += 1
-                counters.anomaliesSuppressed += 1
-                return
-            }
-            anomaly.suppressedBefore = flow.anomaliesSuppressedSinceWritten
-            flow.anomaliesSuppressedSinceWritten = 0
-            counters.events += 1
-            sink.emit(context, .anomaly(anomaly))
+        if case .anomaly = body, context.flow != nil, case .anomaly(let anomaly) = body {
+            emitFlowAnomaly(anomaly, context)
             return
         }
         counters.events += 1
         sink.emit(context, body)
+    }
+
+    /// A stream or application anomaly of a flow, sampled per flow (`AnomalySampling`). Taking the
+    /// small anomaly rather than an `EventBody` keeps the (large) event enum from being copied
+    /// for anomalies that are only counted.
+    func emitFlowAnomaly(_ anomaly: AnomalyEvent, _ context: EventContext) {
+        guard let flow = context.flow else { return }
+        flow.anomalies += 1
+        guard configuration.anomalySampling.writes(flow.anomalies) else {
+            flow.anomaliesSuppressed += 1
+            flow.anomaliesSuppressedSinceWritten += 1
+            counters.anomaliesSuppressed += 1
+            return
+        }
+        var written = anomaly
+        written.suppressedBefore = flow.anomaliesSuppressedSinceWritten
+        flow.anomaliesSuppressedSinceWritten = 0
+        counters.events += 1
+        sink.emit(context, .anomaly(written))
     }
 }
 

@@ -78,7 +78,7 @@ public final class S7Session: AppSession {
 
     private func invalid(_ anomaly: String, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
         let layer = anomaly.hasPrefix("tpkt") ? "tpkt" : anomaly.hasPrefix("cotp") ? "cotp" : "s7comm"
-        emitter.emitApp(.anomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: layer)), flow: flow, direction: direction)
+        emitter.emitAnomaly(AnomalyEvent(kind: .applayer, event: anomaly, layer: layer), flow: flow, direction: direction)
     }
 
     private func handleTPKT(_ frame: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
