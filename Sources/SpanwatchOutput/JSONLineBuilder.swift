@@ -214,6 +214,16 @@ public final class JSONLineBuilder {
         count += 6
     }
 
+    /// `"A.B"` from two numbers (an S7 `byte.bit` address) without building a string.
+    public func field(_ key: StaticString, dotted first: UInt64, _ second: UInt64) {
+        self.key(key)
+        append(UInt8(ascii: "\""))
+        appendUnsigned(first)
+        append(UInt8(ascii: "."))
+        appendUnsigned(second)
+        append(UInt8(ascii: "\""))
+    }
+
     /// `"PREFIX:NUMBER"` (the EVE `event_id`) without building the string.
     public func field(_ key: StaticString, _ prefix: String, colon number: UInt64) {
         self.key(key)

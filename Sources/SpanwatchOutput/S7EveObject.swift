@@ -92,6 +92,7 @@ enum S7EveObject {
                     builder.field("area", item.area)
                     builder.field("area_name", S7Comm.areaName(item.area))
                     if item.area == 0x84 || item.area == 0x85 { builder.field("db", item.dbNumber) }
+                    builder.field("address", dotted: UInt64(item.byteAddress), UInt64(item.bitAddress))
                     builder.field("byte_address", item.byteAddress)
                     builder.field("bit_address", item.bitAddress)
                 } else if item.syntaxID != 0 {

@@ -81,3 +81,67 @@ import Testing
         #expect(sink.messages.last?.message.type == 12)
     }
 }
+
+@Suite struct HTTPStreamTests {
+    final class HTTPSink: EventSink {
+        var transactions: [HTTPEvent] = []
+        var anomalies: [String] = []
+        func emit(_ context: EventContext, _ body: EventBody) {
+            if case .http(let event) = body { transactions.append(event) }
+            if case .anomaly(let anomaly) = body { anomalies.append(anomaly.event) }
+        }
+    }
+
+    static func session(_ exchange: [(toServer: Bool, text: String)]) -> HTTPSink {
+        let sink = HTTPSink()
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: sink)
+        var factory = FrameFactory()
+        let client: UInt32 = 0x0A0A_0132, server: UInt32 = 0x0A0A_0250
+        _ = factory.tcp(src: client, dst: server, sport: 40100, dport: 80, seq: 100, ack: 0, flags: 0x02)
+        factory.feed(processor, time: 1)
+        _ = factory.tcp(src: server, dst: client, sport: 80, dport: 40100, seq: 900, ack: 101, flags: 0x12)
+        factory.feed(processor, time: 2)
+        var clientSeq: UInt32 = 101, serverSeq: UInt32 = 901
+        for (index, step) in exchange.enumerated() {
+            let payload = Array(step.text.utf8)
+            if step.toServer {
+                _ = factory.tcp(src: client, dst: server, sport: 40100, dport: 80, seq: clientSeq, ack: serverSeq, flags: 0x18, payload: payload)
+                clientSeq += UInt32(payload.count)
+            } else {
+                _ = factory.tcp(src: server, dst: client, sport: 80, dport: 40100, seq: serverSeq, ack: clientSeq, flags: 0x18, payload: payload)
+                serverSeq += UInt32(payload.count)
+            }
+            factory.feed(processor, time: 3 + Timestamp(index))
+        }
+        processor.finish()
+        return sink
+    }
+
+    /// 100 Continue is followed: the request body comes after it, and the transaction is reported
+    /// once, with the final status and both body lengths.
+    @Test func hundredContinue() {
+        let sink = Self.session([
+            (true, "PUT /recipe HTTP/1.1\r\nHost: hmi\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"),
+            (false, "HTTP/1.1 100 Continue\r\n\r\n"),
+            (true, "abcd"),
+            (false, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"),
+        ])
+        #expect(sink.transactions.count == 1 && sink.anomalies.isEmpty)
+        #expect(sink.transactions.first?.response?.status == 201 && sink.transactions.first?.request?.bodyLength == 4)
+        #expect(sink.transactions.first?.response?.bodyLength == 2)
+    }
+
+    /// After a successful CONNECT the connection is a tunnel: the TLS bytes inside are not read as
+    /// HTTP (no anomalies, no further transactions).
+    @Test func connectTunnel() {
+        let sink = Self.session([
+            (true, "CONNECT vendor-portal.example:443 HTTP/1.1\r\nHost: vendor-portal.example:443\r\n\r\n"),
+            (false, "HTTP/1.1 200 Connection established\r\n\r\n"),
+            (true, "\u{16}\u{03}\u{01}\u{00}\u{05}hello"),
+            (false, "\u{16}\u{03}\u{03}\u{00}\u{02}hi"),
+        ])
+        #expect(sink.transactions.count == 1 && sink.anomalies.isEmpty)
+        #expect(sink.transactions.first.map { String(decoding: $0.request?.method ?? [], as: UTF8.self) } == "CONNECT")
+        #expect(sink.transactions.first?.response?.status == 200)
+    }
+}
