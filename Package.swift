@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SpanwatchWire", targets: ["SpanwatchWire"]),
         .library(name: "SpanwatchFlow", targets: ["SpanwatchFlow"]),
         .library(name: "SpanwatchOutput", targets: ["SpanwatchOutput"]),
+        .library(name: "SpanwatchPolicy", targets: ["SpanwatchPolicy"]),
         .library(name: "SpanwatchCapture", targets: ["SpanwatchCapture"]),
         .library(name: "SpanwatchApp", targets: ["SpanwatchApp"]),
     ],
@@ -34,12 +35,13 @@ let package = Package(
         ),
         .target(name: "SpanwatchWire", swiftSettings: hotPathSettings),
         .target(name: "SpanwatchFlow", dependencies: ["SpanwatchWire"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchPolicy", dependencies: ["SpanwatchWire", "SpanwatchFlow"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchCapture", dependencies: ["CPcap", "SpanwatchWire"]),
         .target(
             name: "SpanwatchApp",
             dependencies: [
-                "SpanwatchWire", "SpanwatchFlow", "SpanwatchOutput", "SpanwatchCapture",
+                "SpanwatchWire", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchOutput", "SpanwatchCapture",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -52,6 +54,7 @@ let package = Package(
         ),
         .testTarget(name: "SpanwatchWireTests", dependencies: ["SpanwatchWire"]),
         .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow"]),
+        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire"]),
         .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire"]),
         .testTarget(
             name: "SpanwatchEndToEndTests",

@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchPolicy
 import Yams
 
 /// A configuration problem: names the file, line and key, as `check-config` prints it.
@@ -18,6 +19,8 @@ public struct SpanwatchConfiguration: Sendable {
     public var evePath: String? = nil
     public var eveTypes: Set<String>? = nil
     public var engine = EngineConfiguration()
+    /// The plant's target architecture: zones and the conduits allowed between them.
+    public var zonePolicy = ZonePolicy()
 
     public static let knownEventTypes: Set<String> = ["modbus", "dnp3", "s7comm", "cotp", "mqtt", "http", "dns", "flow",
                                                       "anomaly", "asset", "stats", "alert"]
@@ -46,7 +49,8 @@ public struct SpanwatchConfiguration: Sendable {
         guard let root else { return config }
         let reader = ConfigReader(file: file)
         let top = try reader.mapping(root, path: "")
-        try reader.allowOnly(top, ["version", "sensor", "capture", "outputs", "limits", "timeouts", "community_id"], path: "", node: root)
+        try reader.allowOnly(top, ["version", "sensor", "capture", "outputs", "limits", "timeouts", "community_id", "zones", "conduits"],
+                             path: "", node: root)
         guard let version = top["version"] else {
             throw ConfigurationError("\(file):\(root.mark.map { String($0.line) } ?? "1"): missing key 'version'")
         }
@@ -154,7 +158,71 @@ public struct SpanwatchConfiguration: Sendable {
                 config.engine.communityIDSeed = UInt16(seed)
             }
         }
+        config.zonePolicy = try parseZonePolicy(top, reader: reader)
         return config
+    }
+
+    /// `zones:` (name, cidrs, internet, local_domains) and `conduits:` (from, to, services).
+    static func parseZonePolicy(_ top: [String: Node], reader: ConfigReader) throws(ConfigurationError) -> ZonePolicy {
+        var policy = ZonePolicy()
+        if let zonesNode = top["zones"] {
+            guard case .sequence(let items) = zonesNode else { throw ConfigurationError("\(reader.at(zonesNode)): 'zones' must be a list") }
+            for (index, item) in items.enumerated() {
+                let path = "zones[\(index)]"
+                let map = try reader.mapping(item, path: path)
+                try reader.allowOnly(map, ["name", "cidrs", "internet", "local_domains"], path: path, node: item)
+                guard let nameNode = map["name"] else { throw ConfigurationError("\(reader.at(item)): '\(path).name' is missing") }
+                let name = try reader.string(nameNode, path: "\(path).name")
+                guard !name.isEmpty, name != ZonePolicy.external else {
+                    throw ConfigurationError("\(reader.at(nameNode)): '\(path).name' must be a name other than '\(ZonePolicy.external)'")
+                }
+                guard !policy.zones.contains(where: { $0.name == name }) else {
+                    throw ConfigurationError("\(reader.at(nameNode)): zone '\(name)' is defined twice")
+                }
+                guard let cidrsNode = map["cidrs"] else { throw ConfigurationError("\(reader.at(item)): '\(path).cidrs' is missing") }
+                var cidrs: [CIDR] = []
+                for text in try reader.stringList(cidrsNode, path: "\(path).cidrs") {
+                    guard let cidr = CIDR(text) else {
+                        throw ConfigurationError("\(reader.at(cidrsNode)): '\(path).cidrs' has an invalid address block '\(text)'")
+                    }
+                    cidrs.append(cidr)
+                }
+                let internet = try map["internet"].map { node throws(ConfigurationError) in try reader.bool(node, path: "\(path).internet") } ?? false
+                let domains = try map["local_domains"].map { node throws(ConfigurationError) in
+                    try reader.stringList(node, path: "\(path).local_domains")
+                } ?? []
+                policy.zones.append(Zone(name: name, cidrs: cidrs, internetAllowed: internet, localDomains: domains))
+            }
+        }
+        if let conduitsNode = top["conduits"] {
+            guard case .sequence(let items) = conduitsNode else { throw ConfigurationError("\(reader.at(conduitsNode)): 'conduits' must be a list") }
+            let known = Set(policy.zones.map(\.name)).union([ZonePolicy.external])
+            for (index, item) in items.enumerated() {
+                let path = "conduits[\(index)]"
+                let map = try reader.mapping(item, path: path)
+                try reader.allowOnly(map, ["from", "to", "services"], path: path, node: item)
+                var ends: [String] = []
+                for key in ["from", "to"] {
+                    guard let node = map[key] else { throw ConfigurationError("\(reader.at(item)): '\(path).\(key)' is missing") }
+                    let zone = try reader.string(node, path: "\(path).\(key)")
+                    guard known.contains(zone) else {
+                        throw ConfigurationError("\(reader.at(node)): '\(path).\(key)' names unknown zone '\(zone)' (known: \(known.sorted().joined(separator: ", ")))")
+                    }
+                    ends.append(zone)
+                }
+                guard let servicesNode = map["services"] else { throw ConfigurationError("\(reader.at(item)): '\(path).services' is missing") }
+                var services: [Service] = []
+                for text in try reader.stringList(servicesNode, path: "\(path).services") {
+                    guard let service = Service(text) else {
+                        throw ConfigurationError("\(reader.at(servicesNode)): '\(path).services' has an unknown service '\(text)' "
+                                                 + "(an application protocol, tcp/PORT, udp/PORT, tcp, udp, icmp or any)")
+                    }
+                    services.append(service)
+                }
+                policy.conduits.append(Conduit(from: ends[0], to: ends[1], services: services))
+            }
+        }
+        return policy
     }
 }
 

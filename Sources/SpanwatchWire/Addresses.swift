@@ -1,5 +1,5 @@
 /// A MAC-48 address held in the low 48 bits of an integer (no allocation).
-public struct MACAddress: Hashable, Sendable {
+public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     public var raw: UInt64
 
     public init(raw: UInt64) { self.raw = raw & 0xFFFF_FFFF_FFFF }
@@ -19,7 +19,7 @@ public struct MACAddress: Hashable, Sendable {
 }
 
 /// An IPv4 or IPv6 address as two 64-bit halves (IPv4 in the low 32 bits of `low`).
-public struct IPAddress: Hashable, Comparable, Sendable {
+public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64
     public var isIPv6: Bool

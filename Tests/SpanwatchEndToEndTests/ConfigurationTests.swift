@@ -9,6 +9,8 @@ import Testing
         #expect(config.engine.flowTable.maximumFlows == 65536 && config.engine.flowTable.memcap == 64 << 20)
         #expect(config.engine.flowTable.tcpEstablishedTimeout == 3600)
         #expect(config.engine.anomalySampling.threshold == 25 && config.engine.anomalySampling.rate == 1000)
+        #expect(config.zonePolicy.zones.map(\.name) == ["enterprise", "supervisory", "control", "iot"])
+        #expect(config.zonePolicy.conduits.count == 4)
     }
 
     @Test(arguments: [
@@ -20,6 +22,13 @@ import Testing
         ("version: 1\noutputs:\n  eve:\n    types: [modbus, bogus]\n", "f.yaml:4: unknown event type 'bogus'"),
         ("version: 1\ncapture: [1]\n", "f.yaml:2: 'capture' must be a mapping"),
         ("version: 1\nlimits:\n  anomaly_sampling:\n    rate: 0\n", "f.yaml:4: 'limits.anomaly_sampling.rate' must be positive"),
+        ("version: 1\nzones:\n  - name: a\n    cidrs: [10.0.0.0/33]\n", "f.yaml:4: 'zones[0].cidrs' has an invalid address block '10.0.0.0/33'"),
+        ("version: 1\nzones:\n  - name: a\n    cidrs: []\n  - name: a\n    cidrs: []\n", "f.yaml:5: zone 'a' is defined twice"),
+        ("version: 1\nzones:\n  - name: a\n    cidrs: []\nconduits:\n  - from: a\n    to: b\n    services: [any]\n",
+         "f.yaml:7: 'conduits[0].to' names unknown zone 'b'"),
+        ("version: 1\nconduits:\n  - from: external\n    to: external\n    services: [telnet]\n",
+         "f.yaml:5: 'conduits[0].services' has an unknown service 'telnet'"),
+        ("version: 1\nzones:\n  - name: a\n    cidr: []\n", "f.yaml:4: unknown key 'zones[0].cidr'"),
         ("version: 1\n  bad: [\n", "not valid YAML"),
     ])
     func badValuesNameTheKeyAndLine(text: String, message: String) {

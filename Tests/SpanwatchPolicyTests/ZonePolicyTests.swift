@@ -1,0 +1,67 @@
+import SpanwatchFlow
+import SpanwatchPolicy
+import SpanwatchWire
+import Testing
+
+@Suite struct ZonePolicyTests {
+    static let policy = ZonePolicy(
+        zones: [
+            Zone(name: "enterprise", cidrs: [CIDR("10.0.0.0/8")!]),
+            Zone(name: "control", cidrs: [CIDR("10.10.0.0/16")!, CIDR("fd00:10::/32")!], localDomains: ["plant.local"]),
+            Zone(name: "historian", cidrs: [CIDR("10.10.9.5")!], internetAllowed: true),
+        ],
+        conduits: [
+            Conduit(from: "enterprise", to: "historian", services: [Service("tcp/443")!]),
+            Conduit(from: "control", to: "enterprise", services: [Service("dns")!]),
+        ])
+
+    @Test func cidrParsingAndMatching() {
+        #expect(CIDR("10.10.0.0/16")?.contains(IPAddress("10.10.200.1")!) == true)
+        #expect(CIDR("10.10.0.0/16")?.contains(IPAddress("10.11.0.1")!) == false)
+        #expect(CIDR("10.10.3.7/16")?.description == "10.10.0.0/16")  // host bits cleared
+        #expect(CIDR("fd00:10::/32")?.contains(IPAddress("fd00:10:ffff::1")!) == true)
+        #expect(CIDR("fd00:10::/32")?.contains(IPAddress("10.10.0.1")!) == false)  // families never mix
+        #expect(CIDR("0.0.0.0/0")?.contains(IPAddress("203.0.113.9")!) == true)
+        #expect(CIDR("2001:db8::/96")?.contains(IPAddress("2001:db8::1:2")!) == true)
+        for bad in ["10.0.0.0/33", "10.0.0/8", "fd00::/129", "x", "10.0.0.0/-1", "10.0.0.0/8/1"] { #expect(CIDR(bad) == nil, "\(bad)") }
+    }
+
+    @Test func theMostSpecificBlockNamesTheZone() {
+        #expect(Self.policy.zone(of: IPAddress("10.1.2.3")!)?.name == "enterprise")
+        #expect(Self.policy.zone(of: IPAddress("10.10.2.3")!)?.name == "control")
+        #expect(Self.policy.zone(of: IPAddress("10.10.9.5")!)?.name == "historian")
+        #expect(Self.policy.zone(of: IPAddress("203.0.113.9")!) == nil)
+    }
+
+    @Test func conduitsAllowServicesOneWay() {
+        let p = Self.policy
+        #expect(p.allows(from: "enterprise", to: "historian", transport: .tcp, serverPort: 443, app: .unknown))
+        #expect(!p.allows(from: "enterprise", to: "historian", transport: .tcp, serverPort: 502, app: .modbus))
+        #expect(!p.allows(from: "historian", to: "enterprise", transport: .tcp, serverPort: 443, app: .unknown))  // one way
+        #expect(p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 53, app: .dns))
+        #expect(!p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 53, app: .unknown))  // by protocol, not port
+        #expect(p.allows(from: "control", to: "control", transport: .tcp, serverPort: 502, app: .modbus))  // inside a zone
+    }
+
+    @Test func servicesParse() {
+        #expect(Service("Modbus") == .application(.modbus))
+        #expect(Service("tcp/502") == .port(transport: .tcp, port: 502))
+        #expect(Service("udp") == .port(transport: .udp, port: nil))
+        #expect(Service("any") == .any)
+        for bad in ["tcp/70000", "sctp/1", "tcp/", "telnet"] { #expect(Service(bad) == nil, "\(bad)") }
+    }
+
+    @Test func publicAddressesAndLocalNames() {
+        for address in ["10.1.1.1", "172.16.0.1", "192.168.1.1", "127.0.0.1", "169.254.1.1", "100.64.0.1", "224.0.0.251", "fd00::1", "fe80::1", "ff02::fb", "::1"] {
+            #expect(!ZonePolicy.isPublic(IPAddress(address)!), "\(address)")
+        }
+        for address in ["8.8.8.8", "203.0.113.35", "172.32.0.1", "2001:4860::8888", "::ffff:8.8.8.8"] {
+            #expect(ZonePolicy.isPublic(IPAddress(address)!), "\(address)")
+        }
+        let control = Self.policy.zones[1]
+        #expect(ZonePolicy.isLocal("historian.plant.local", in: control))
+        #expect(ZonePolicy.isLocal("plc7", in: control))
+        #expect(!ZonePolicy.isLocal("www.facebook.com", in: control))
+        #expect(!ZonePolicy.isLocal("notplant.local.evil.com", in: control))
+    }
+}
