@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "spanwatch",
             dependencies: [
-                "SpanwatchApp",
+                "SpanwatchApp", "SpanwatchPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire"]),
         .testTarget(
             name: "SpanwatchEndToEndTests",
-            dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchOutput"],
+            dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchOutput", "SpanwatchPolicy"],
             resources: [.copy("Fixtures")]
         ),
     ]

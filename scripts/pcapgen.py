@@ -704,6 +704,34 @@ def make_mqtt_fixtures():
                    "followed in the last segment by a PINGREQ: two messages, payload_length 512.")
 
 
+def make_policy_fixtures():
+    cap = Capture()
+    # Allowed: the HMI (supervisory) polls the PLC (control) over Modbus, a conduit service.
+    s = TCPSession(cap, HMI, PLC, 50700, 502)
+    s.handshake()
+    polling_pair(s, 1)
+    s.close()
+    # Not allowed: an IoT sensor (iot zone) writes to the PLC; twice, on two connections.
+    for port in (50701, 50702):
+        s = TCPSession(cap, SENSOR, PLC, port, 502)
+        s.handshake()
+        s.send(True, write_multiple(1, 1, 300, [1]))
+        s.send(False, write_multiple_response(1, 1, 300, 1))
+        s.close()
+    # Not allowed once the protocol is known: HTTP from the HMI to the PLC's web server on 8080
+    # (the conduit supervisory -> control carries Modbus, S7comm and DNP3 only).
+    s = TCPSession(cap, HMI, PLC, 50703, 8080)
+    s.handshake()
+    s.send(True, b"GET /diag HTTP/1.1\r\nHost: plc\r\n\r\n")
+    s.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    s.close()
+    fixture("zone-policy", cap,
+            readme="Zones and conduits of config/spanwatch.yaml at work (the test runs it with that config): Modbus from the HMI "
+                   "(supervisory) to the PLC (control) is allowed; an IoT sensor writing to the PLC is a zone_violation, raised "
+                   "once for two connections (the second is counted as a repeat); HTTP from the HMI to the PLC on 8080 is a "
+                   "zone_violation decided when the protocol is known. `expected.jsonl` is decode without zones.")
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -749,5 +777,6 @@ if __name__ == "__main__":
         make_dns_fixtures()
         make_http_fixtures()
         make_mqtt_fixtures()
+        make_policy_fixtures()
     if what in ("sample", "all"):
         make_sample()

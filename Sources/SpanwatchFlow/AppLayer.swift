@@ -208,3 +208,11 @@ public struct SessionLimits: Sendable {
     public var mqttPayloadBytes = 0
     public init() {}
 }
+
+/// Told about flows as they start, as their application becomes known, and as they end: how
+/// the policy layer (zones, baseline) follows flows without the flow layer knowing its rules.
+public protocol FlowObserver: AnyObject {
+    func flowStarted(_ flow: Flow, context: EventContext)
+    func applicationKnown(_ flow: Flow, context: EventContext)
+    func flowEnding(_ flow: Flow, context: EventContext)
+}

@@ -52,6 +52,46 @@ public struct ModbusTransaction: Sendable {
     public var latency: Int64?
 }
 
+/// An alert: a finding of the policy (zones, baseline, detections), as plain data. The rules
+/// that raise alerts live in the policy module.
+public struct AlertEvent: Sendable {
+    /// The alert kinds of CONTRACT.md §3.
+    public enum Kind: String, Sendable, CaseIterable {
+        case newHost = "new_host", newFlow = "new_flow", zoneViolation = "zone_violation"
+        case newOperation = "new_operation", writeOutOfRange = "write_out_of_range"
+        case criticalOperation = "critical_operation", cleartextCredentials = "cleartext_credentials"
+        case internetEgress = "internet_egress", externalDNS = "external_dns", deviceSilent = "device_silent"
+        case portScan = "port_scan", remoteAccess = "remote_access", assetChange = "asset_change"
+        case protocolAnomaly = "protocol_anomaly"
+    }
+
+    public var kind: Kind
+    /// 1 high, 2 medium, 3 low (Suricata's scale).
+    public var severity: UInt8
+    public var signatureID: UInt32
+    public var signature: String
+    public var category: String
+    /// ATT&CK for ICS technique, when one fits (`T0843`, "Program Download").
+    public var technique: (id: String, name: String)?
+    /// The baseline key whose absence raised the alert (what `baseline approve` would add).
+    public var baselineKey: String?
+    public var fromZone: String?
+    public var toZone: String?
+
+    public init(kind: Kind, severity: UInt8, signatureID: UInt32, signature: String, category: String,
+                technique: (id: String, name: String)? = nil, baselineKey: String? = nil, fromZone: String? = nil, toZone: String? = nil) {
+        self.kind = kind
+        self.severity = severity
+        self.signatureID = signatureID
+        self.signature = signature
+        self.category = category
+        self.technique = technique
+        self.baselineKey = baselineKey
+        self.fromZone = fromZone
+        self.toZone = toZone
+    }
+}
+
 /// What an event is about.
 public enum EventBody: Sendable {
     case modbus(ModbusTransaction)
@@ -61,6 +101,7 @@ public enum EventBody: Sendable {
     case dns(DNSEvent)
     case http(HTTPEvent)
     case mqtt(MQTTEvent)
+    case alert(AlertEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }
@@ -85,7 +126,7 @@ public struct EventContext {
 
 /// The kinds of event, without their payload: what a sink can say it does not want.
 public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly
+    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly, alert
 }
 
 extension EventBody {
@@ -98,6 +139,7 @@ extension EventBody {
         case .dns: .dns
         case .http: .http
         case .mqtt: .mqtt
+        case .alert: .alert
         case .flow: .flow
         case .anomaly: .anomaly
         }

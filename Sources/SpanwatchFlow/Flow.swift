@@ -106,6 +106,9 @@ public final class Flow {
     public var renderedEnvelope: [UInt8] = []
     public var renderedEnvelopeTag: UInt64 = 0
 
+    /// Owned by the policy layer: a zone decision waits for the application protocol.
+    public var policyPending = false
+
     /// The name the server's address was resolved from, when a DNS answer for it was seen.
     public internal(set) var dnsName: String? = nil
 
@@ -135,6 +138,7 @@ public final class Flow {
         lastInterim = 0
         midstream = false
         dnsName = nil
+        policyPending = false
         renderedEnvelope.removeAll(keepingCapacity: true)
         renderedEnvelopeTag = 0
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0

@@ -74,6 +74,8 @@ public final class PacketProcessor: AppEventEmitter {
     /// Which event kinds the sink uses, asked once.
     let wantedKinds: [Bool]
     public let dnsCache: DNSCache
+    /// The policy layer, told of flow starts, application detection and flow ends.
+    public weak var observer: FlowObserver?
 
     public init(configuration: EngineConfiguration, sink: EventSink) {
         self.configuration = configuration
@@ -94,6 +96,7 @@ public final class PacketProcessor: AppEventEmitter {
         case .mqtt: wantedKinds[6]
         case .flow: wantedKinds[7]
         case .anomaly: wantedKinds[8]
+        case .alert: wantedKinds[9]
         }
     }
 
@@ -151,6 +154,7 @@ public final class PacketProcessor: AppEventEmitter {
             flow = table.insert(key, onEnd: endFlow)
             initialize(flow, sourceIsA: sourceIsA, timestamp: timestamp)
             isNew = true
+            observer?.flowStarted(flow, context: EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow))
         }
         let toServer = sourceIsA == flow.clientIsA
         flow.lastTime = timestamp
@@ -272,8 +276,9 @@ public final class PacketProcessor: AppEventEmitter {
             flow.toClientStream.flush(limits: configuration.reassembly, memory: table.memory, receiver: &back)
         }
         flow.session?.finish(flow: flow, emitter: self)
-        emit(EventContext(timestamp: max(now, flow.lastTime), pcapCount: currentPcapCount, interface: currentInterface, flow: flow),
-             .flow(reason))
+        let context = EventContext(timestamp: max(now, flow.lastTime), pcapCount: currentPcapCount, interface: currentInterface, flow: flow)
+        observer?.flowEnding(flow, context: context)
+        emit(context, .flow(reason))
     }
 
     private func emitInterimIfDue(_ flow: Flow) {
@@ -386,6 +391,8 @@ public final class PacketProcessor: AppEventEmitter {
                 flow.session = session
                 table.noteSession()
                 counters.appDetected += 1
+                observer?.applicationKnown(flow, context: EventContext(timestamp: now, pcapCount: currentPcapCount,
+                                                                       interface: currentInterface, flow: flow))
                 let kept = probe.bytes
                 probe.reset()
                 store(probe, flow: flow, direction: direction)
@@ -420,6 +427,8 @@ public final class PacketProcessor: AppEventEmitter {
         if probe.gaveUp && other.gaveUp {
             flow.appProto = .failed
             counters.appDetectionFailed += 1
+            observer?.applicationKnown(flow, context: EventContext(timestamp: now, pcapCount: currentPcapCount,
+                                                                   interface: currentInterface, flow: flow))
         }
     }
 

@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesAlert: Bool, writesFlow: Bool, writesAnomaly: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
     /// Where a flow's envelope fields are rendered before they are cached on the flow.
     let envelope = JSONLineBuilder(capacity: 512)
@@ -25,6 +25,7 @@ public final class EveFormatter {
         writesDNS = types?.contains("dns") ?? true
         writesHTTP = types?.contains("http") ?? true
         writesMQTT = types?.contains("mqtt") ?? true
+        writesAlert = types?.contains("alert") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
     }
@@ -38,6 +39,7 @@ public final class EveFormatter {
         case .dns: "dns"
         case .http: "http"
         case .mqtt: "mqtt"
+        case .alert: "alert"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -52,6 +54,7 @@ public final class EveFormatter {
         case .dns: "dns"
         case .http: "http"
         case .mqtt: "mqtt"
+        case .alert: "alert"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -68,6 +71,7 @@ public final class EveFormatter {
         case .dns: writesDNS
         case .http: writesHTTP
         case .mqtt: writesMQTT
+        case .alert: writesAlert
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         }
@@ -133,6 +137,8 @@ public final class EveFormatter {
             HTTPEveObject.write(event, into: builder)
         case .mqtt(let event):
             MQTTEveObject.write(event, into: builder)
+        case .alert(let alert):
+            EveFormatter.writeAlert(alert, into: builder)
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):
@@ -159,6 +165,12 @@ public final class EveFormatter {
                 }
             }
             if anomaly.suppressedBefore > 0 { builder.field("suppressed_before", anomaly.suppressedBefore) }
+        }
+        if case .alert(let alert) = body {
+            builder.field("kind", alert.kind.rawValue)
+            if let key = alert.baselineKey { builder.field("baseline_key", key) }
+            if let from = alert.fromZone { builder.field("src_zone", from) }
+            if let to = alert.toZone { builder.field("dest_zone", to) }
         }
         if case .flow = body, let flow {
             builder.field("midstream", flow.midstream)
@@ -226,6 +238,29 @@ public final class EveFormatter {
             if flow.reassemblyGaps > 0 { builder.field("gaps", flow.reassemblyGaps) }
             builder.endObject()
         }
+    }
+
+    /// Suricata's `alert` object: a passive sensor blocks nothing, so `action` is always allowed.
+    static func writeAlert(_ alert: AlertEvent, into builder: JSONLineBuilder) {
+        builder.beginObject("alert")
+        builder.field("action", "allowed" as StaticString)
+        builder.field("gid", 1)
+        builder.field("signature_id", alert.signatureID)
+        builder.field("rev", 1)
+        builder.field("signature", alert.signature)
+        builder.field("category", alert.category)
+        builder.field("severity", alert.severity)
+        if let technique = alert.technique {
+            builder.beginObject("metadata")
+            builder.beginArray("mitre_technique_id")
+            builder.element(technique.id)
+            builder.endArray()
+            builder.beginArray("mitre_technique_name")
+            builder.element(technique.name)
+            builder.endArray()
+            builder.endObject()
+        }
+        builder.endObject()
     }
 
     /// `proto`: the IANA keyword Suricata writes, or the number as text.

@@ -3,6 +3,7 @@ import SpanwatchApp
 import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchOutput
+import SpanwatchPolicy
 
 #if canImport(Glibc)
 import Glibc
@@ -137,7 +138,8 @@ struct Run: ParsableCommand {
         options.bufferSize = Int32(clamping: bufferMiB.map { $0 << 20 } ?? configuration.bufferSize)
         options.promiscuous = configuration.promiscuous
         let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-        let processor = PacketProcessor(configuration: configuration.engine, sink: writer)
+        let assembly = EngineAssembly(configuration: configuration, output: writer)
+        let processor = assembly.processor
         let summary: CaptureSummary
         do {
             summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration)
@@ -145,7 +147,7 @@ struct Run: ParsableCommand {
             throw fail(error.description)
         }
         writer.flush()
-        reportSummary(summary, processor: processor)
+        reportSummary(summary, processor: processor, policy: assembly.policy)
     }
 }
 
@@ -187,18 +189,19 @@ func runOffline(files: [String], configuration: SpanwatchConfiguration, types: S
         throw fail(error.description)
     }
     let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-    let processor = PacketProcessor(configuration: configuration.engine, sink: writer)
-    let summary = CaptureRunner.runOffline(handles, processor: processor)
+    let assembly = EngineAssembly(configuration: configuration, output: writer)
+    let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
     writer.flush()
-    reportSummary(summary, processor: processor)
+    reportSummary(summary, processor: assembly.processor, policy: assembly.policy)
 }
 
 /// End-of-run counters on stderr (stdout carries the events).
-func reportSummary(_ summary: CaptureSummary, processor: PacketProcessor) {
+func reportSummary(_ summary: CaptureSummary, processor: PacketProcessor, policy: PolicyEngine? = nil) {
     let c = processor.counters
     let t = processor.table.counters
     var line = "spanwatch: \(summary.frames) frames, \(c.invalid) invalid, \(c.fragmentsSkipped) fragments skipped, "
     line += "\(t.created) flows (\(t.evicted) evicted), \(c.reassemblyGaps) gaps, \(c.events) events"
+    if let policy { line += ", \(policy.counters.alerts) alerts (\(policy.counters.repeats) repeats)" }
     for (name, kernel) in summary.kernel.sorted(by: { $0.key < $1.key }) {
         line += ", \(name): \(kernel.packets) received \(kernel.drops) dropped \(kernel.interfaceDrops) if-dropped"
     }

@@ -1,0 +1,139 @@
+import SpanwatchFlow
+import SpanwatchWire
+
+/// Checks traffic against the plant's target architecture (zones and conduits) and raises
+/// alerts into the same event stream: `zone_violation`, `internet_egress`, `external_dns`.
+///
+/// It sits between the engine and the output: as a `FlowObserver` it sees flows start, learn
+/// their application and end; as an `EventSink` it sees protocol events (DNS queries) and passes
+/// every event on. The same key (kind, hosts, zones, service or name) raises one alert; repeats
+/// are counted (`repeats`), and the number of keys remembered is bounded.
+public final class PolicyEngine: EventSink, FlowObserver {
+    public struct Counters: Sendable, Equatable {
+        public var alerts: UInt64 = 0
+        public var repeats: UInt64 = 0
+        /// Keys not remembered because the table was full (their alerts were still raised).
+        public var keysDropped: UInt64 = 0
+    }
+
+    public static let maximumKeys = 65536
+    public let policy: ZonePolicy
+    let downstream: EventSink
+    var raised: [String: UInt64] = [:]
+    public private(set) var counters = Counters()
+
+    public init(policy: ZonePolicy, downstream: EventSink) {
+        self.policy = policy
+        self.downstream = downstream
+    }
+
+    /// How many times the alert with this key was seen (1 = raised once, never repeated).
+    public func occurrences(of key: String) -> UInt64 { raised[key] ?? 0 }
+
+    // MARK: EventSink
+
+    public func wants(_ kind: EventKind) -> Bool {
+        (kind == .dns && !policy.isEmpty) || downstream.wants(kind)
+    }
+
+    public func emit(_ context: EventContext, _ body: EventBody) {
+        if case .dns = body, !policy.isEmpty, let flow = context.flow, case .dns(let event) = body, !event.message.isResponse {
+            checkQuery(event, flow: flow, context: context)
+        }
+        guard downstream.wants(body.kind) else { return }
+        downstream.emit(context, body)
+    }
+
+    // MARK: FlowObserver
+
+    public func flowStarted(_ flow: Flow, context: EventContext) {
+        guard !policy.isEmpty else { return }
+        let clientZone = policy.zone(of: flow.clientIP)
+        let serverZone = policy.zone(of: flow.serverIP)
+        if let clientZone, !clientZone.internetAllowed, serverZone == nil, ZonePolicy.isPublic(flow.serverIP) {
+            let name = flow.dnsName.map { " (\($0))" } ?? ""
+            raise(AlertEvent(kind: .internetEgress, severity: 2, signatureID: 9_000_002,
+                             signature: "SPANWATCH internet egress: \(flow.clientIP) in zone \(clientZone.name) reached \(flow.serverIP)\(name)",
+                             category: "Potential Corporate Privacy Violation", fromZone: clientZone.name, toZone: ZonePolicy.external),
+                  key: "internet_egress|\(flow.clientIP)|\(flow.serverIP)", context: context)
+        }
+        let from = clientZone?.name ?? ZonePolicy.external
+        let to = serverZone?.name ?? ZonePolicy.external
+        guard from != to else { return }
+        if policy.allows(from: from, to: to, transport: flow.transport, serverPort: flow.serverPort, app: .unknown) { return }
+        // A conduit may allow it by application protocol: decide once the protocol is known.
+        let byApplication = policy.conduits.contains { conduit in
+            conduit.from == from && conduit.to == to && conduit.services.contains { if case .application = $0 { true } else { false } }
+        }
+        if byApplication && (flow.transport == .tcp || flow.transport == .udp) {
+            flow.policyPending = true
+        } else {
+            zoneViolation(flow, from: from, to: to, context: context)
+        }
+    }
+
+    public func applicationKnown(_ flow: Flow, context: EventContext) {
+        decidePending(flow, context: context)
+    }
+
+    public func flowEnding(_ flow: Flow, context: EventContext) {
+        decidePending(flow, context: context)
+    }
+
+    // MARK: Rules
+
+    private func decidePending(_ flow: Flow, context: EventContext) {
+        guard flow.policyPending else { return }
+        flow.policyPending = false
+        let from = policy.zone(of: flow.clientIP)?.name ?? ZonePolicy.external
+        let to = policy.zone(of: flow.serverIP)?.name ?? ZonePolicy.external
+        if !policy.allows(from: from, to: to, transport: flow.transport, serverPort: flow.serverPort, app: flow.appProto) {
+            zoneViolation(flow, from: from, to: to, context: context)
+        }
+    }
+
+    private func zoneViolation(_ flow: Flow, from: String, to: String, context: EventContext) {
+        let service = flow.appProto.eveName.flatMap { $0 == "failed" ? nil : $0 }
+            ?? "\(EveProtocol.name(flow.transport))/\(flow.serverPort)"
+        raise(AlertEvent(kind: .zoneViolation, severity: 1, signatureID: 9_000_001,
+                         signature: "SPANWATCH zone violation: \(flow.clientIP) (\(from)) -> \(flow.serverIP) (\(to)) \(service): "
+                            + "no conduit allows it",
+                         category: "Policy Violation", technique: ("T0886", "Remote Services"), fromZone: from, toZone: to),
+              key: "zone_violation|\(flow.clientIP)|\(flow.serverIP)|\(service)", context: context)
+    }
+
+    private func checkQuery(_ event: DNSEvent, flow: Flow, context: EventContext) {
+        guard let zone = policy.zone(of: flow.clientIP), !zone.internetAllowed else { return }
+        for query in event.queries {
+            let name = String(decoding: query.name, as: UTF8.self)
+            guard !name.isEmpty, !ZonePolicy.isLocal(name, in: zone) else { continue }
+            raise(AlertEvent(kind: .externalDNS, severity: 2, signatureID: 9_000_003,
+                             signature: "SPANWATCH external DNS: \(flow.clientIP) in zone \(zone.name) resolved \(name)",
+                             category: "Potential Corporate Privacy Violation", fromZone: zone.name),
+                  key: "external_dns|\(flow.clientIP)|\(name.lowercased())", context: context)
+        }
+    }
+
+    private func raise(_ alert: AlertEvent, key: String, context: EventContext) {
+        if let seen = raised[key] {
+            raised[key] = seen + 1
+            counters.repeats += 1
+            return
+        }
+        if raised.count < PolicyEngine.maximumKeys { raised[key] = 1 } else { counters.keysDropped += 1 }
+        counters.alerts += 1
+        if downstream.wants(.alert) { downstream.emit(context, .alert(alert)) }
+    }
+}
+
+/// Transport names as written in conduit services.
+enum EveProtocol {
+    static func name(_ transport: TransportLayer) -> String {
+        switch transport {
+        case .tcp: "tcp"
+        case .udp: "udp"
+        case .icmp, .icmpv6: "icmp"
+        default: "ip"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import SpanwatchApp
+import SpanwatchCapture
+import SpanwatchFlow
+import SpanwatchPolicy
+import Testing
+
+/// The zones and conduits of config/spanwatch.yaml applied to fixtures: what must raise an alert
+/// does, once per key; the near misses (allowed conduits, traffic inside a zone) do not.
+@Suite struct ZonePolicyAlertTests {
+    static func alerts(_ fixture: String, file: String = "capture.pcap") throws -> (alerts: [AlertEvent], policy: PolicyEngine) {
+        let root = SharedCorpus.repositoryRoot
+        let configuration = try SpanwatchConfiguration.load(path: root.appendingPathComponent("config/spanwatch.yaml").path)
+        let sink = CollectingSink()
+        let assembly = EngineAssembly(configuration: configuration, output: sink)
+        let path = fixture.hasSuffix(".pcap") ? root.appendingPathComponent(fixture).path
+            : FixtureTests.folder.appendingPathComponent(fixture).appendingPathComponent(file).path
+        let handle = try PcapHandle.openOffline(path: path)
+        _ = CaptureRunner.runOffline([handle], processor: assembly.processor)
+        let alerts = sink.records.compactMap { record -> AlertEvent? in
+            if case .alert(let alert) = record.body { return alert }
+            return nil
+        }
+        return (alerts, assembly.policy!)
+    }
+
+    @Test func zoneViolationsOncePerKeyAndDecidedByProtocol() throws {
+        let (alerts, policy) = try Self.alerts("zone-policy")
+        #expect(alerts.map(\.kind) == [.zoneViolation, .zoneViolation])
+        // The IoT sensor writing to the PLC (twice: one alert, one repeat) ...
+        #expect(alerts[0].fromZone == "iot" && alerts[0].toZone == "control" && alerts[0].signature.contains("10.40.1.7"))
+        #expect(policy.counters.repeats == 1)
+        // ... and HTTP from the HMI, whose conduit carries Modbus, S7comm and DNP3 only.
+        #expect(alerts[1].fromZone == "supervisory" && alerts[1].signature.contains("http"))
+        #expect(alerts.allSatisfy { $0.severity == 1 && $0.signatureID == 9_000_001 })
+    }
+
+    @Test func internetEgressAndExternalDNSNameTheDestination() throws {
+        let (alerts, _) = try Self.alerts("dns-cache-names-a-later-flow")
+        #expect(Set(alerts.map(\.kind)) == [.externalDNS, .internetEgress, .zoneViolation])
+        let egress = alerts.first { $0.kind == .internetEgress }
+        #expect(egress?.signature.contains("www.facebook.com") == true && egress?.fromZone == "iot")
+        #expect(alerts.first { $0.kind == .externalDNS }?.signature.contains("resolved www.facebook.com") == true)
+    }
+
+    @Test func nearMissesRaiseNothing() throws {
+        // Modbus from supervisory to control (an allowed conduit), S7comm likewise, MQTT inside the
+        // iot zone, local names resolved inside a zone: no alert.
+        #expect(try Self.alerts("samples/sample-plant.pcap").alerts.isEmpty)
+        #expect(try Self.alerts("s7comm-cotp-segmentation").alerts.isEmpty)
+        #expect(try Self.alerts("mqtt5-properties").alerts.isEmpty)
+        #expect(try Self.alerts("dns-over-tcp-two-messages").alerts.isEmpty)
+    }
+}
