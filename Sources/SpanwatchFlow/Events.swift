@@ -176,6 +176,7 @@ public struct FlowSnapshot: Sendable, Equatable {
     public var state: String
     public var midstream: Bool
     public var vlans: [UInt16]
+    public var alerted: Bool
 }
 
 extension Flow {
@@ -184,7 +185,7 @@ extension Flow {
                      ipProtocol: ipProtocol, appProto: appProto, communityID: communityID,
                      packetsToServer: packetsToServer, packetsToClient: packetsToClient,
                      bytesToServer: bytesToServer, bytesToClient: bytesToClient, state: stateName, midstream: midstream,
-                     vlans: Array([outerVLAN, innerVLAN].prefix(Int(vlanCount))))
+                     vlans: Array([outerVLAN, innerVLAN].prefix(Int(vlanCount))), alerted: alerted)
     }
 }
 

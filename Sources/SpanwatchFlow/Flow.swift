@@ -108,6 +108,8 @@ public final class Flow {
 
     /// Owned by the policy layer: a zone decision waits for the application protocol.
     public var policyPending = false
+    /// An alert was raised on this flow (EVE `flow.alerted`).
+    public var alerted = false
 
     /// The name the server's address was resolved from, when a DNS answer for it was seen.
     public internal(set) var dnsName: String? = nil
@@ -139,6 +141,7 @@ public final class Flow {
         midstream = false
         dnsName = nil
         policyPending = false
+        alerted = false
         renderedEnvelope.removeAll(keepingCapacity: true)
         renderedEnvelopeTag = 0
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0

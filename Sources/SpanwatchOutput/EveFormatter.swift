@@ -220,7 +220,7 @@ public final class EveFormatter {
         builder.field("age", (flow.lastTime - flow.startTime) / 1_000_000)
         builder.field("state", flow.stateName)
         builder.field("reason", reason.rawValue)
-        builder.field("alerted", false)
+        builder.field("alerted", flow.alerted)
         if let name = flow.dnsName { builder.field("dns_name", name) }
         builder.endObject()
         if flow.transport == .tcp {

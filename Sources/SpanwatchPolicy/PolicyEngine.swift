@@ -115,6 +115,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     }
 
     private func raise(_ alert: AlertEvent, key: String, context: EventContext) {
+        context.flow?.alerted = true
         if let seen = raised[key] {
             raised[key] = seen + 1
             counters.repeats += 1

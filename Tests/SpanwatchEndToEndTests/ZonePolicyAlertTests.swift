@@ -9,6 +9,11 @@ import Testing
 /// does, once per key; the near misses (allowed conduits, traffic inside a zone) do not.
 @Suite struct ZonePolicyAlertTests {
     static func alerts(_ fixture: String, file: String = "capture.pcap") throws -> (alerts: [AlertEvent], policy: PolicyEngine) {
+        try run(fixture, file: file).map { ($0.alerts, $0.policy) }!
+    }
+
+    static func run(_ fixture: String, file: String = "capture.pcap") throws
+        -> (alerts: [AlertEvent], policy: PolicyEngine, alertedFlows: Int)? {
         let root = SharedCorpus.repositoryRoot
         let configuration = try SpanwatchConfiguration.load(path: root.appendingPathComponent("config/spanwatch.yaml").path)
         let sink = CollectingSink()
@@ -21,7 +26,11 @@ import Testing
             if case .alert(let alert) = record.body { return alert }
             return nil
         }
-        return (alerts, assembly.policy!)
+        let alerted = sink.records.filter { record in
+            if case .flow = record.body { return record.flow?.alerted == true }
+            return false
+        }.count
+        return (alerts, assembly.policy!, alerted)
     }
 
     @Test func zoneViolationsOncePerKeyAndDecidedByProtocol() throws {
@@ -33,6 +42,8 @@ import Testing
         // ... and HTTP from the HMI, whose conduit carries Modbus, S7comm and DNP3 only.
         #expect(alerts[1].fromZone == "supervisory" && alerts[1].signature.contains("http"))
         #expect(alerts.allSatisfy { $0.severity == 1 && $0.signatureID == 9_000_001 })
+        // Flow records say which flows raised alerts: the two sensor flows and the HTTP one.
+        #expect(try Self.run("zone-policy")?.alertedFlows == 3)
     }
 
     @Test func internetEgressAndExternalDNSNameTheDestination() throws {
