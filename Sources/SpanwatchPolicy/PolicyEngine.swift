@@ -2,7 +2,8 @@ import SpanwatchFlow
 import SpanwatchWire
 
 /// Checks traffic against the plant's target architecture (zones and conduits) and raises
-/// alerts into the same event stream: `zone_violation`, `internet_egress`, `external_dns`.
+/// alerts into the same event stream: `zone_violation`, `internet_egress`, `external_dns`; and,
+/// zones or not, `critical_operation` and `cleartext_credentials` from protocol events.
 ///
 /// It sits between the engine and the output: as a `FlowObserver` it sees flows start, learn
 /// their application and end; as an `EventSink` it sees protocol events (DNS queries) and passes
@@ -33,12 +34,19 @@ public final class PolicyEngine: EventSink, FlowObserver {
     // MARK: EventSink
 
     public func wants(_ kind: EventKind) -> Bool {
-        (kind == .dns && !policy.isEmpty) || downstream.wants(kind)
+        switch kind {
+        case .dns: true  // queries for external_dns
+        case .modbus, .dnp3, .s7comm, .http, .mqtt: true  // critical operations, credentials
+        default: downstream.wants(kind)
+        }
     }
 
     public func emit(_ context: EventContext, _ body: EventBody) {
         if case .dns = body, !policy.isEmpty, let flow = context.flow, case .dns(let event) = body, !event.message.isResponse {
             checkQuery(event, flow: flow, context: context)
+        }
+        if let flow = context.flow {
+            checkOperations(body, flow: flow, context: context)
         }
         guard downstream.wants(body.kind) else { return }
         downstream.emit(context, body)
@@ -100,6 +108,37 @@ public final class PolicyEngine: EventSink, FlowObserver {
                             + "no conduit allows it",
                          category: "Policy Violation", technique: ("T0886", "Remote Services"), fromZone: from, toZone: to),
               key: "zone_violation|\(flow.clientIP)|\(flow.serverIP)|\(service)", context: context)
+    }
+
+    private func checkOperations(_ body: EventBody, flow: Flow, context: EventContext) {
+        switch body {
+        case .modbus, .dnp3, .s7comm:
+            guard let finding = CriticalOperations.find(body) else { return }
+            raise(AlertEvent(kind: .criticalOperation, severity: 1, signatureID: 9_000_004,
+                             signature: "SPANWATCH critical operation: \(finding.operation) from \(flow.clientIP) to \(flow.serverIP)",
+                             category: "Attempted Administrator Privilege Gain", technique: finding.technique,
+                             fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name),
+                  key: "critical_operation|\(flow.clientIP)|\(flow.serverIP)|\(finding.operation)", context: context)
+        case .http(let event):
+            guard let request = event.request, let scheme = request.authorizationScheme,
+                  String(decoding: scheme, as: UTF8.self).lowercased() == "basic" else { return }
+            let user = request.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
+            cleartext("HTTP Basic", user: user, flow: flow, context: context)
+        case .mqtt(let event):
+            guard event.message.type == 1, event.message.passwordPresent else { return }
+            let user = event.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
+            cleartext("MQTT CONNECT", user: user, flow: flow, context: context)
+        default:
+            return
+        }
+    }
+
+    private func cleartext(_ how: String, user: String, flow: Flow, context: EventContext) {
+        raise(AlertEvent(kind: .cleartextCredentials, severity: 2, signatureID: 9_000_005,
+                         signature: "SPANWATCH cleartext credentials: \(how) password for '\(user)' from \(flow.clientIP) to \(flow.serverIP)",
+                         category: "Potential Corporate Privacy Violation", technique: ("T0859", "Valid Accounts"),
+                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name),
+              key: "cleartext_credentials|\(flow.clientIP)|\(flow.serverIP)|\(how)|\(user)", context: context)
     }
 
     private func checkQuery(_ event: DNSEvent, flow: Flow, context: EventContext) {

@@ -84,7 +84,7 @@ struct Decode: ParsableCommand {
         let configuration = try input.loadConfiguration()
         let types = try input.typeFilter(configuration)
         let filter = input.filter ?? configuration.bpf
-        try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: "-")
+        try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: "-", withPolicy: false)
     }
 }
 
@@ -181,7 +181,8 @@ func makeWriter(path: String, configuration: SpanwatchConfiguration, types: Set<
     }
 }
 
-func runOffline(files: [String], configuration: SpanwatchConfiguration, types: Set<String>?, filter: String?, evePath: String) throws {
+func runOffline(files: [String], configuration: SpanwatchConfiguration, types: Set<String>?, filter: String?, evePath: String,
+                withPolicy: Bool = true) throws {
     let handles: [PcapHandle]
     do {
         handles = try CaptureRunner.openFiles(files, filter: filter)
@@ -189,7 +190,7 @@ func runOffline(files: [String], configuration: SpanwatchConfiguration, types: S
         throw fail(error.description)
     }
     let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-    let assembly = EngineAssembly(configuration: configuration, output: writer)
+    let assembly = EngineAssembly(configuration: configuration, output: writer, withPolicy: withPolicy)
     let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
     writer.flush()
     reportSummary(summary, processor: assembly.processor, policy: assembly.policy)

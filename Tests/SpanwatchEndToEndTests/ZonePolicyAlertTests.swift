@@ -55,11 +55,32 @@ import Testing
     }
 
     @Test func nearMissesRaiseNothing() throws {
-        // Modbus from supervisory to control (an allowed conduit), S7comm likewise, MQTT inside the
-        // iot zone, local names resolved inside a zone: no alert.
-        #expect(try Self.alerts("samples/sample-plant.pcap").alerts.isEmpty)
-        #expect(try Self.alerts("s7comm-cotp-segmentation").alerts.isEmpty)
-        #expect(try Self.alerts("mqtt5-properties").alerts.isEmpty)
+        // Modbus polling from supervisory to control (an allowed conduit), S7comm setup and reads
+        // likewise, local names resolved inside a zone: no alert. (HTTP requests without credentials
+        // raise no cleartext alert: only the zone violation of HTTP into the control zone.)
+        #expect(try Self.alerts("s7comm-linux-cooked").alerts.isEmpty)
         #expect(try Self.alerts("dns-over-tcp-two-messages").alerts.isEmpty)
+        #expect(try Self.alerts("http-pipelining").alerts.map(\.kind) == [.zoneViolation])
+        #expect(try Self.alerts("mqtt-message-across-segments").alerts.isEmpty)  // MQTT without a password
+    }
+
+    @Test func criticalOperationsWithTheirTechnique() throws {
+        let stop = try Self.alerts("s7comm-cotp-segmentation").alerts
+        #expect(stop.map(\.kind) == [.criticalOperation] && stop[0].technique?.id == "T0858" && stop[0].signature.contains("PLC STOP"))
+        let restart = try Self.alerts("dnp3-over-udp").alerts
+        #expect(restart.map(\.kind) == [.criticalOperation] && restart[0].technique?.id == "T0816" && restart[0].signature.contains("COLD_RESTART"))
+        // The sample plant's engineering station forces a PLC into listen-only mode (FC 8/4).
+        let plant = try Self.alerts("samples/sample-plant.pcap").alerts
+        #expect(plant.map(\.kind) == [.criticalOperation] && plant[0].signature.contains("listen-only"))
+    }
+
+    @Test func cleartextCredentialsNameTheUserNeverThePassword() throws {
+        // (HTTP into the control zone is also a zone violation under the sample config.)
+        let http = try Self.alerts("http-basic-auth").alerts.filter { $0.kind != .zoneViolation }
+        #expect(http.map(\.kind) == [.cleartextCredentials] && http[0].signature.contains("'admin'"))
+        #expect(!http[0].signature.contains("Sup3rSecret"))
+        let mqtt = try Self.alerts("mqtt5-properties").alerts
+        #expect(mqtt.map(\.kind) == [.cleartextCredentials] && mqtt[0].signature.contains("'sensor7'"))
+        #expect(!mqtt[0].signature.contains("hunter2"))
     }
 }
