@@ -725,11 +725,17 @@ def make_policy_fixtures():
     s.send(True, b"GET /diag HTTP/1.1\r\nHost: plc\r\n\r\n")
     s.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
     s.close()
+    # A vendor's RDP session into the control zone (the engineering station is in supervisory).
+    s = TCPSession(cap, ENG, PLC, 50704, 3389)
+    s.handshake()
+    s.send(True, b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00")
+    s.close()
     fixture("zone-policy", cap,
             readme="Zones and conduits of config/spanwatch.yaml at work (the test runs it with that config): Modbus from the HMI "
                    "(supervisory) to the PLC (control) is allowed; an IoT sensor writing to the PLC is a zone_violation, raised "
                    "once for two connections (the second is counted as a repeat); HTTP from the HMI to the PLC on 8080 is a "
-                   "zone_violation decided when the protocol is known. `expected.jsonl` is decode without zones.")
+                   "zone_violation decided when the protocol is known; RDP (tcp/3389) from the engineering station into the control zone is "
+                   "remote_access and a zone_violation. `expected.jsonl` is decode without zones.")
 
 
 def make_sample():

@@ -115,7 +115,9 @@ public enum AppDetector {
         }
         if limits.s7commEnabled && transport == .tcp {
             switch TPKT.probe(bytes) {
-            case .match: return .detected(.s7comm)
+            case .match:
+                // ISO-on-TCP also carries RDP (3389) and others: off port 102, S7 must show itself.
+                if serverPort == 102 || clientPort == 102 || TPKT.carriesS7(bytes) { return .detected(.s7comm) }
             case .needMore: anyNeedsMore = true
             case .no: break
             }

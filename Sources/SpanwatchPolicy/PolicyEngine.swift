@@ -65,6 +65,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
                              category: "Potential Corporate Privacy Violation", fromZone: clientZone.name, toZone: ZonePolicy.external),
                   key: "internet_egress|\(flow.clientIP)|\(flow.serverIP)", context: context)
         }
+        checkRemoteAccess(flow, clientZone: clientZone, serverZone: serverZone, context: context)
         let from = clientZone?.name ?? ZonePolicy.external
         let to = serverZone?.name ?? ZonePolicy.external
         guard from != to else { return }
@@ -108,6 +109,41 @@ public final class PolicyEngine: EventSink, FlowObserver {
                             + "no conduit allows it",
                          category: "Policy Violation", technique: ("T0886", "Remote Services"), fromZone: from, toZone: to),
               key: "zone_violation|\(flow.clientIP)|\(flow.serverIP)|\(service)", context: context)
+    }
+
+    /// Remote-access tools by their well-known ports and service names.
+    static func remoteAccessTool(port: UInt16, transport: TransportLayer, dnsName: String?) -> String? {
+        if let name = dnsName?.lowercased() {
+            if name.hasSuffix("teamviewer.com") { return "TeamViewer" }
+            if name.hasSuffix("anydesk.com") { return "AnyDesk" }
+            if name.hasSuffix("logmein.com") || name.hasSuffix("logme.in") { return "LogMeIn" }
+        }
+        guard transport == .tcp else { return nil }
+        switch port {
+        case 3389: return "RDP"
+        case 5900...5903: return "VNC"
+        case 22: return "SSH"
+        case 23: return "Telnet"
+        case 5938: return "TeamViewer"
+        case 7070, 6568: return "AnyDesk"
+        default: return nil
+        }
+    }
+
+    /// `remote_access`: a remote-access tool into or out of a zone that may not reach the internet
+    /// (the OT and IoT zones of the target architecture).
+    private func checkRemoteAccess(_ flow: Flow, clientZone: Zone?, serverZone: Zone?, context: EventContext) {
+        let otClient = clientZone.map { !$0.internetAllowed } ?? false
+        let otServer = serverZone.map { !$0.internetAllowed } ?? false
+        guard otClient || otServer,
+              let tool = PolicyEngine.remoteAccessTool(port: flow.serverPort, transport: flow.transport, dnsName: flow.dnsName) else { return }
+        let into = otServer ? "into" : "out of"
+        let zone = (otServer ? serverZone : clientZone)?.name ?? ZonePolicy.external
+        raise(AlertEvent(kind: .remoteAccess, severity: 2, signatureID: 9_000_006,
+                         signature: "SPANWATCH remote access: \(tool) from \(flow.clientIP) to \(flow.serverIP)\(flow.dnsName.map { " (\($0))" } ?? "") \(into) zone \(zone)",
+                         category: "Potentially Bad Traffic", technique: ("T0822", "External Remote Services"),
+                         fromZone: clientZone?.name ?? ZonePolicy.external, toZone: serverZone?.name ?? ZonePolicy.external),
+              key: "remote_access|\(flow.clientIP)|\(flow.serverIP)|\(tool)", context: context)
     }
 
     private func checkOperations(_ body: EventBody, flow: Flow, context: EventContext) {

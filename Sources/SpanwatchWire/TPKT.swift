@@ -32,4 +32,23 @@ public enum TPKT: StreamFramer {
         guard lengthIndicator >= 2, headerLength + 1 + lengthIndicator <= length else { return .no }
         return COTP.TPDUType(code: bytes.u8(5) & 0xF0).isKnown ? .match : .no
     }
+
+    /// Evidence that a TPKT stream off port 102 carries S7 rather than another ISO-on-TCP user
+    /// (RDP's X.224 connection request has no TSAPs): a COTP CR or CC naming calling or called
+    /// TSAPs, or a DT whose payload starts with an S7 (0x32) or S7comm-plus (0x72) id.
+    public static func carriesS7(_ bytes: RawSpan) -> Bool {
+        guard bytes.byteCount >= headerLength + 2 else { return false }
+        let tpdu = bytes.extracting(headerLength..<bytes.byteCount)
+        guard case .success(let header) = COTP.parse(tpdu) else { return false }
+        switch header.type {
+        case .connectionRequest, .connectionConfirm:
+            return header.callingTSAP.count > 0 || header.calledTSAP.count > 0
+        case .data:
+            guard tpdu.byteCount > header.headerLength else { return false }
+            let id = tpdu.u8(header.headerLength)
+            return id == S7Comm.protocolID || id == S7CommPlus.protocolID
+        default:
+            return false
+        }
+    }
 }

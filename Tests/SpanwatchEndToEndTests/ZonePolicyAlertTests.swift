@@ -34,16 +34,26 @@ import Testing
     }
 
     @Test func zoneViolationsOncePerKeyAndDecidedByProtocol() throws {
-        let (alerts, policy) = try Self.alerts("zone-policy")
-        #expect(alerts.map(\.kind) == [.zoneViolation, .zoneViolation])
+        let (all, policy) = try Self.alerts("zone-policy")
+        let alerts = all.filter { $0.kind == .zoneViolation }
+        #expect(alerts.count == 3)
         // The IoT sensor writing to the PLC (twice: one alert, one repeat) ...
         #expect(alerts[0].fromZone == "iot" && alerts[0].toZone == "control" && alerts[0].signature.contains("10.40.1.7"))
         #expect(policy.counters.repeats == 1)
-        // ... and HTTP from the HMI, whose conduit carries Modbus, S7comm and DNP3 only.
+        // ... HTTP from the HMI, whose conduit carries Modbus, S7comm and DNP3 only ...
         #expect(alerts[1].fromZone == "supervisory" && alerts[1].signature.contains("http"))
+        // ... and RDP, decided when the flow ends without a protocol the conduit carries (its
+        // ISO-on-TCP connection request is not taken for S7comm).
+        #expect(alerts[2].signature.contains("tcp/3389"))
         #expect(alerts.allSatisfy { $0.severity == 1 && $0.signatureID == 9_000_001 })
-        // Flow records say which flows raised alerts: the two sensor flows and the HTTP one.
-        #expect(try Self.run("zone-policy")?.alertedFlows == 3)
+        // Flow records say which flows raised alerts: the two sensor flows, HTTP and RDP.
+        #expect(try Self.run("zone-policy")?.alertedFlows == 4)
+    }
+
+    @Test func remoteAccessIntoAnOTZone() throws {
+        let remote = try Self.alerts("zone-policy").alerts.filter { $0.kind == .remoteAccess }
+        #expect(remote.count == 1 && remote[0].signature.contains("RDP") && remote[0].signature.contains("into zone control"))
+        #expect(remote[0].technique?.id == "T0822")
     }
 
     @Test func internetEgressAndExternalDNSNameTheDestination() throws {
