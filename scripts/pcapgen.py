@@ -201,6 +201,7 @@ HMI6 = Host("fd00:10::10", "00:0c:29:aa:00:10")
 PLC6 = Host("fd00:20::20", "00:80:f4:12:34:56")
 ENG = Host("10.10.1.50", "00:0c:29:aa:00:50")
 S7PLC = Host("10.10.2.40", "00:1b:1b:12:34:40")  # 00:1B:1B Siemens
+SCANNER = Host("10.10.1.66", "00:0c:29:aa:00:66")
 SENSOR = Host("10.40.1.7", "00:0c:29:aa:40:07")
 BROKER = Host("10.40.0.10", "00:0c:29:aa:40:10")
 WEBHMI = Host("10.10.2.80", "00:0c:29:aa:02:80")
@@ -727,7 +728,7 @@ def make_policy_fixtures():
     s.close()
     # A vendor's RDP session into the control zone (the engineering station is in supervisory).
     s = TCPSession(cap, ENG, PLC, 50704, 3389)
-    s.handshake()
+    s.handshake()  # answered: a session, not a probe
     s.send(True, b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00")
     s.close()
     fixture("zone-policy", cap,
@@ -736,6 +737,24 @@ def make_policy_fixtures():
                    "once for two connections (the second is counted as a repeat); HTTP from the HMI to the PLC on 8080 is a "
                    "zone_violation decided when the protocol is known; RDP (tcp/3389) from the engineering station into the control zone is "
                    "remote_access and a zone_violation. `expected.jsonl` is decode without zones.")
+
+
+def make_scan_fixture():
+    cap = Capture()
+    # A compromised HMI sweeps the PLC's ports 1-40 with SYNs; closed ports answer RST.
+    for port in range(1, 41):
+        s = TCPSession(cap, SCANNER, PLC, 51000 + port, port)
+        s._emit(True, s.cseq, 0, SYN, b"", 0.0005)
+        s._emit(False, 0, s.cseq + 1, RST | ACK, b"", 0.0005)
+    # The regular poller, for contrast: one flow, many transactions.
+    s = TCPSession(cap, HMI, PLC, 51100, 502)
+    s.handshake()
+    for tid in range(1, 31):
+        polling_pair(s, tid)
+    s.close()
+    fixture("port-scan", cap,
+            readme="A host sweeps the PLC's TCP ports 1-40 (SYN, answered by RST): one port_scan alert (25 distinct targets within a "
+                   "minute), raised once; the HMI's 30 polls over one connection raise nothing.")
 
 
 def make_sample():
@@ -784,5 +803,6 @@ if __name__ == "__main__":
         make_http_fixtures()
         make_mqtt_fixtures()
         make_policy_fixtures()
+        make_scan_fixture()
     if what in ("sample", "all"):
         make_sample()

@@ -18,6 +18,17 @@ public final class PolicyEngine: EventSink, FlowObserver {
     }
 
     public static let maximumKeys = 65536
+    /// `port_scan`: distinct (host, port) targets one source opens flows to within the window.
+    public static let scanTargets = 25
+    public static let scanWindow: Timestamp = 60_000_000
+    public static let maximumScanSources = 8192
+
+    struct ScanState {
+        var windowStart: Timestamp
+        var targets: Set<UInt64>
+    }
+
+    var scanners: [IPAddress: ScanState] = [:]
     public let policy: ZonePolicy
     let downstream: EventSink
     var raised: [String: UInt64] = [:]
@@ -55,6 +66,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     // MARK: FlowObserver
 
     public func flowStarted(_ flow: Flow, context: EventContext) {
+        checkScan(flow, context: context)
         guard !policy.isEmpty else { return }
         let clientZone = policy.zone(of: flow.clientIP)
         let serverZone = policy.zone(of: flow.serverIP)
@@ -65,7 +77,6 @@ public final class PolicyEngine: EventSink, FlowObserver {
                              category: "Potential Corporate Privacy Violation", fromZone: clientZone.name, toZone: ZonePolicy.external),
                   key: "internet_egress|\(flow.clientIP)|\(flow.serverIP)", context: context)
         }
-        checkRemoteAccess(flow, clientZone: clientZone, serverZone: serverZone, context: context)
         let from = clientZone?.name ?? ZonePolicy.external
         let to = serverZone?.name ?? ZonePolicy.external
         guard from != to else { return }
@@ -83,10 +94,22 @@ public final class PolicyEngine: EventSink, FlowObserver {
 
     public func applicationKnown(_ flow: Flow, context: EventContext) {
         decidePending(flow, context: context)
+        checkRemoteAccess(flow, context: context)
     }
 
     public func flowEnding(_ flow: Flow, context: EventContext) {
         decidePending(flow, context: context)
+        // Flows whose protocol was never settled are checked here, once.
+        if flow.appProto == .unknown { checkRemoteAccess(flow, context: context) }
+    }
+
+    /// The server answered: a SYN-ACK (or, picked up midstream, any packet back), or for UDP a reply.
+    static func isAnswered(_ flow: Flow) -> Bool {
+        if flow.transport == .tcp {
+            return (flow.tcpFlagsToClient.contains(.syn) && flow.tcpFlagsToClient.contains(.ack))
+                || (flow.midstream && flow.packetsToClient > 0)
+        }
+        return flow.packetsToClient > 0
     }
 
     // MARK: Rules
@@ -108,7 +131,38 @@ public final class PolicyEngine: EventSink, FlowObserver {
                          signature: "SPANWATCH zone violation: \(flow.clientIP) (\(from)) -> \(flow.serverIP) (\(to)) \(service): "
                             + "no conduit allows it",
                          category: "Policy Violation", technique: ("T0886", "Remote Services"), fromZone: from, toZone: to),
-              key: "zone_violation|\(flow.clientIP)|\(flow.serverIP)|\(service)", context: context)
+              // One alert per client, server and protocol; flows of no known protocol share one key per
+              // transport, so a sweep of ports is one zone alert (and a port_scan), not one per port.
+              key: "zone_violation|\(flow.clientIP)|\(flow.serverIP)|" + (flow.appProto.eveName.flatMap { $0 == "failed" ? nil : $0 }
+                  ?? EveProtocol.name(flow.transport)), context: context)
+    }
+
+    /// `port_scan`: one source opening flows to many distinct (host, port) targets within a minute
+    /// of packet time. Sources tracked are bounded; past the bound, expired windows are dropped
+    /// first and new sources are not tracked (counted in `keysDropped`).
+    private func checkScan(_ flow: Flow, context: EventContext) {
+        guard flow.transport == .tcp || flow.transport == .udp else { return }
+        let now = context.timestamp
+        var state = scanners[flow.clientIP] ?? ScanState(windowStart: now, targets: [])
+        if scanners[flow.clientIP] == nil && scanners.count >= PolicyEngine.maximumScanSources {
+            scanners = scanners.filter { now - $0.value.windowStart < PolicyEngine.scanWindow }
+            guard scanners.count < PolicyEngine.maximumScanSources else { counters.keysDropped += 1; return }
+        }
+        if now - state.windowStart >= PolicyEngine.scanWindow {
+            state = ScanState(windowStart: now, targets: [])
+        }
+        let server = flow.serverIP
+        let target = (server.high &* 0x9E37_79B9_7F4A_7C15) ^ server.low ^ UInt64(flow.serverPort) << 48 ^ UInt64(flow.ipProtocol) << 40
+        if state.targets.count < PolicyEngine.scanTargets { state.targets.insert(target) }
+        scanners[flow.clientIP] = state
+        if state.targets.count >= PolicyEngine.scanTargets {
+            let zone = policy.zone(of: flow.clientIP)?.name
+            raise(AlertEvent(kind: .portScan, severity: 2, signatureID: 9_000_007,
+                             signature: "SPANWATCH port scan: \(flow.clientIP) opened \(PolicyEngine.scanTargets) or more distinct host/port "
+                                + "targets within \(PolicyEngine.scanWindow / 1_000_000) s",
+                             category: "Attempted Information Leak", technique: ("T0846", "Remote System Discovery"), fromZone: zone),
+                  key: "port_scan|\(flow.clientIP)", context: context)
+        }
     }
 
     /// Remote-access tools by their well-known ports and service names.
@@ -130,9 +184,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
         }
     }
 
-    /// `remote_access`: a remote-access tool into or out of a zone that may not reach the internet
-    /// (the OT and IoT zones of the target architecture).
-    private func checkRemoteAccess(_ flow: Flow, clientZone: Zone?, serverZone: Zone?, context: EventContext) {
+    /// `remote_access`: a remote-access session (answered: a rejected probe is the port scan's
+    /// business) into or out of a zone that may not reach the internet (the OT and IoT zones).
+    private func checkRemoteAccess(_ flow: Flow, context: EventContext) {
+        guard !policy.isEmpty, PolicyEngine.isAnswered(flow) else { return }
+        let clientZone = policy.zone(of: flow.clientIP)
+        let serverZone = policy.zone(of: flow.serverIP)
         let otClient = clientZone.map { !$0.internetAllowed } ?? false
         let otServer = serverZone.map { !$0.internetAllowed } ?? false
         guard otClient || otServer,

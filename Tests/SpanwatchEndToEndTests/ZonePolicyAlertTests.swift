@@ -50,6 +50,17 @@ import Testing
         #expect(try Self.run("zone-policy")?.alertedFlows == 4)
     }
 
+    @Test func portScanOnceAndASweepIsOneZoneAlert() throws {
+        let (alerts, _) = try Self.alerts("port-scan")
+        #expect(alerts.filter { $0.kind == .portScan }.count == 1)
+        #expect(alerts.first { $0.kind == .portScan }?.signature.contains("10.10.1.66") == true)
+        // The sweep's 40 refused SYNs (to ports 22 and 23 among them) are neither 40 zone
+        // violations nor remote-access sessions; the HMI's polling raises nothing.
+        #expect(alerts.filter { $0.kind == .zoneViolation }.count == 1)
+        #expect(alerts.filter { $0.kind == .remoteAccess }.isEmpty)
+        #expect(!alerts.contains { $0.signature.contains("10.10.1.10") })
+    }
+
     @Test func remoteAccessIntoAnOTZone() throws {
         let remote = try Self.alerts("zone-policy").alerts.filter { $0.kind == .remoteAccess }
         #expect(remote.count == 1 && remote[0].signature.contains("RDP") && remote[0].signature.contains("into zone control"))
