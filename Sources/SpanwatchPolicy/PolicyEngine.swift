@@ -29,6 +29,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     }
 
     var scanners: [IPAddress: ScanState] = [:]
+    var lastScanCompaction: Timestamp? = nil
     public let policy: ZonePolicy
     let downstream: EventSink
     var raised: [String: UInt64] = [:]
@@ -145,7 +146,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
         let now = context.timestamp
         var state = scanners[flow.clientIP] ?? ScanState(windowStart: now, targets: [])
         if scanners[flow.clientIP] == nil && scanners.count >= PolicyEngine.maximumScanSources {
-            scanners = scanners.filter { now - $0.value.windowStart < PolicyEngine.scanWindow }
+            // Full (a flood of sources): drop expired windows, but at most every few seconds of
+            // packet time, so a SYN flood from random addresses cannot make each packet a sweep.
+            if lastScanCompaction.map({ now - $0 >= PolicyEngine.scanWindow / 10 || now < $0 }) ?? true {
+                lastScanCompaction = now
+                scanners = scanners.filter { now - $0.value.windowStart < PolicyEngine.scanWindow }
+            }
             guard scanners.count < PolicyEngine.maximumScanSources else { counters.keysDropped += 1; return }
         }
         if now - state.windowStart >= PolicyEngine.scanWindow {

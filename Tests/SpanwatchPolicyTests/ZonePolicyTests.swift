@@ -65,3 +65,34 @@ import Testing
         #expect(!ZonePolicy.isLocal("notplant.local.evil.com", in: control))
     }
 }
+
+@Suite struct PortScanBoundsTests {
+    final class Drop: EventSink {
+        var alerts = 0
+        func emit(_ context: EventContext, _ body: EventBody) { if case .alert = body { alerts += 1 } }
+    }
+
+    /// A SYN flood from 200,000 random sources: tracking stays within its bound (new sources past
+    /// it are counted, not tracked) and the work per flow stays small.
+    @Test func floodOfSourcesStaysBounded() {
+        let sink = Drop()
+        let engine = PolicyEngine(policy: ZonePolicy(), downstream: sink)
+        var configuration = EngineConfiguration()
+        configuration.flowTable.maximumFlows = 4096
+        let processor = PacketProcessor(configuration: configuration, sink: engine)
+        processor.observer = engine
+        var frame = [UInt8](repeating: 0, count: 54)
+        frame[12] = 0x08; frame[14] = 0x45; frame[17] = 40; frame[22] = 64; frame[23] = 6
+        frame[30] = 10; frame[31] = 10; frame[32] = 2; frame[33] = 20  // destination 10.10.2.20
+        frame[36] = 0x01; frame[37] = 0xF6  // port 502
+        frame[46] = 0x50; frame[47] = 0x02  // SYN
+        for n in 0..<200_000 {
+            frame[26] = 11; frame[27] = UInt8(truncatingIfNeeded: n >> 16); frame[28] = UInt8(truncatingIfNeeded: n >> 8)
+            frame[29] = UInt8(truncatingIfNeeded: n)
+            frame[34] = UInt8(truncatingIfNeeded: n >> 8) | 0x80; frame[35] = UInt8(truncatingIfNeeded: n)
+            frame.withUnsafeBytes { processor.process($0.bytes, linkType: .ethernet, wireLength: 54, timestamp: 1_000_000 + Int64(n), pcapCount: 0) }
+        }
+        #expect(engine.counters.keysDropped > 0)
+        #expect(sink.alerts == 0)  // one target per source: no scan
+    }
+}
