@@ -2,8 +2,12 @@ import SpanwatchFlow
 import SpanwatchWire
 
 /// Checks traffic against the plant's target architecture (zones and conduits) and raises
-/// alerts into the same event stream: `zone_violation`, `internet_egress`, `external_dns`; and,
-/// zones or not, `critical_operation` and `cleartext_credentials` from protocol events.
+/// alerts into the same event stream: `zone_violation`, `internet_egress`, `external_dns` and
+/// `remote_access` (these need zones); and, zones or not, `critical_operation` and
+/// `cleartext_credentials` from protocol events and `port_scan` from flow starts.
+///
+/// Alerts are rare by nature, so their text (signature and key) is built as they are checked;
+/// a repeated key still costs that text once per event.
 ///
 /// It sits between the engine and the output: as a `FlowObserver` it sees flows start, learn
 /// their application and end; as an `EventSink` it sees protocol events (DNS queries) and passes
