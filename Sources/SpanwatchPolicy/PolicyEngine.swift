@@ -6,8 +6,7 @@ import SpanwatchWire
 /// `remote_access` (these need zones); and, zones or not, `critical_operation` and
 /// `cleartext_credentials` from protocol events and `port_scan` from flow starts.
 ///
-/// Alerts are rare by nature, so their text (signature and key) is built as they are checked;
-/// a repeated key still costs that text once per event.
+/// An alert's signature text is built only when its key is new; a repeat costs its key.
 ///
 /// It sits between the engine and the output: as a `FlowObserver` it sees flows start, learn
 /// their application and end; as an `EventSink` it sees protocol events (DNS queries) and passes
@@ -256,7 +255,8 @@ public final class PolicyEngine: EventSink, FlowObserver {
         }
     }
 
-    private func raise(_ alert: AlertEvent, key: String, context: EventContext) {
+    /// Raises the alert once per key; `alert` (its signature text) is only built the first time.
+    private func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext) {
         context.flow?.alerted = true
         if let seen = raised[key] {
             raised[key] = seen + 1
@@ -265,7 +265,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
         }
         if raised.count < PolicyEngine.maximumKeys { raised[key] = 1 } else { counters.keysDropped += 1 }
         counters.alerts += 1
-        if downstream.wants(.alert) { downstream.emit(context, .alert(alert)) }
+        if downstream.wants(.alert) { downstream.emit(context, .alert(alert())) }
     }
 }
 

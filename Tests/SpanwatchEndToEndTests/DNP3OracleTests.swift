@@ -1,5 +1,4 @@
 import Foundation
-import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchWire
 import Testing
@@ -64,11 +63,9 @@ import Testing
     }
 
     static func tsharkCounts(_ capture: String) throws -> [String: Int] {
-        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
         var counts = [String: Int]()
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            guard object["proto"] as? String == "dnp3", let function = object["func"] as? Int else { continue }
+        for object in try Oracle.tsharkRecords(capture, protocols: ["dnp3"]) {
+            guard let function = object["func"] as? Int else { continue }
             let objects = object["objects"] as? [String] ?? []
             counts[key(function: function, objects: objects, malformed: object["malformed"] as? Bool ?? false), default: 0] += 1
         }
@@ -76,14 +73,8 @@ import Testing
     }
 
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
-        let sink: CollectingSink
-        do {
-            (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
-        } catch let error as CaptureError where error.description.contains("unsupported link type") {
-            return [:]  // the capture is refused with a clear message (spanwatch exits 1 on it)
-        }
         var counts = [String: Int]()
-        for record in sink.records {
+        for record in try Oracle.events(capture) {
             guard case .dnp3(let event) = record.body else { continue }
             let fragment = event.fragment
             var objects = (0..<fragment.keptObjectCount).map { index -> String in
@@ -100,11 +91,6 @@ import Testing
     func agreesWithTshark(capture: String) throws {
         let expected = try Self.tsharkCounts(capture)
         let actual = try Self.spanwatchCounts(capture)
-        let keys = Set(expected.keys).union(actual.keys).sorted()
-        let differences = keys.filter { expected[$0] != actual[$0] }
-            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
-        let explained = Self.explainedDifferences[capture]
-        #expect(differences == (explained?.differences ?? []),
-                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+        Oracle.expectAgreement(capture, tshark: expected, spanwatch: actual, explained: Self.explainedDifferences[capture])
     }
 }

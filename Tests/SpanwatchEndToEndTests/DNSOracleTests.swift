@@ -1,5 +1,4 @@
 import Foundation
-import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchWire
 import Testing
@@ -85,11 +84,8 @@ import Testing
     }
 
     static func tsharkCounts(_ capture: String) throws -> [String: Int] {
-        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
         var counts = [String: Int]()
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            guard let proto = object["proto"] as? String, ["dns", "mdns", "llmnr"].contains(proto) else { continue }
+        for object in try Oracle.tsharkRecords(capture, protocols: ["dns", "mdns", "llmnr"]) {
             let response = object["is_response"] as? Bool ?? false
             counts[key(response: response, qtype: (object["qtype"] as? Int).map { UInt16($0) },
                        rcode: (object["rcode"] as? Int).map { UInt16($0) }), default: 0] += 1
@@ -98,14 +94,8 @@ import Testing
     }
 
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
-        let sink: CollectingSink
-        do {
-            (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
-        } catch let error as CaptureError where error.description.contains("unsupported link type") {
-            return [:]  // the capture is refused with a clear message (spanwatch exits 1 on it)
-        }
         var counts = [String: Int]()
-        for record in sink.records {
+        for record in try Oracle.events(capture) {
             guard case .dns(let event) = record.body else { continue }
             let message = event.message
             counts[key(response: message.isResponse, qtype: event.queries.first?.type, rcode: message.flags & 0x000F), default: 0] += 1
@@ -117,11 +107,6 @@ import Testing
     func agreesWithTshark(capture: String) throws {
         let expected = try Self.tsharkCounts(capture)
         let actual = try Self.spanwatchCounts(capture)
-        let keys = Set(expected.keys).union(actual.keys).sorted()
-        let differences = keys.filter { expected[$0] != actual[$0] }
-            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
-        let explained = Self.explainedDifferences[capture]
-        #expect(differences == (explained?.differences ?? []),
-                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+        Oracle.expectAgreement(capture, tshark: expected, spanwatch: actual, explained: Self.explainedDifferences[capture])
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchWire
 import Testing
@@ -22,25 +21,16 @@ import Testing
     }
 
     static func tsharkCounts(_ capture: String) throws -> [String: Int] {
-        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
         var counts = [String: Int]()
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            guard object["proto"] as? String == "mqtt" else { continue }
+        for object in try Oracle.tsharkRecords(capture, protocols: ["mqtt"]) {
             counts["type \((object["msgtype"] as? Int).map(String.init) ?? "-")", default: 0] += 1
         }
         return counts
     }
 
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
-        let sink: CollectingSink
-        do {
-            (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
-        } catch let error as CaptureError where error.description.contains("unsupported link type") {
-            return [:]  // the capture is refused with a clear message (spanwatch exits 1 on it)
-        }
         var counts = [String: Int]()
-        for record in sink.records {
+        for record in try Oracle.events(capture) {
             guard case .mqtt(let event) = record.body else { continue }
             counts["type \(event.message.type)", default: 0] += 1
         }
@@ -51,11 +41,6 @@ import Testing
     func agreesWithTshark(capture: String) throws {
         let expected = try Self.tsharkCounts(capture)
         let actual = try Self.spanwatchCounts(capture)
-        let keys = Set(expected.keys).union(actual.keys).sorted()
-        let differences = keys.filter { expected[$0] != actual[$0] }
-            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
-        let explained = Self.explainedDifferences[capture]
-        #expect(differences == (explained?.differences ?? []),
-                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+        Oracle.expectAgreement(capture, tshark: expected, spanwatch: actual, explained: Self.explainedDifferences[capture])
     }
 }

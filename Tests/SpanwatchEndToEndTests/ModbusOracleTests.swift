@@ -43,12 +43,9 @@ import Testing
     }
 
     static func tsharkCounts(_ capture: String) throws -> [Key: Int] {
-        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
-        let text = try String(contentsOf: url, encoding: .utf8)
         var counts = [Key: Int]()
-        for line in text.split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            guard object["proto"] as? String == "modbus", let function = object["func"] as? Int else { continue }
+        for object in try Oracle.tsharkRecords(capture, protocols: ["modbus"]) {
+            guard let function = object["func"] as? Int else { continue }
             let dst = object["dst"] as? String ?? ""
             // tshark calls an ADU a query when it goes to port 502.
             let kind = dst.hasSuffix(":502") ? "request" : "response"
@@ -75,13 +72,10 @@ import Testing
 
     @Test(.enabled(if: SharedCorpus.pcaps != nil, "../shared/pcaps is absent: tshark agreement not checked"), arguments: captures)
     func agreesWithTshark(capture: String) throws {
-        let expected = try Self.tsharkCounts(capture)
-        let actual = try Self.spanwatchCounts(capture)
-        let keys = Set(expected.keys).union(actual.keys).sorted { $0.description < $1.description }
-        let differences = keys.filter { expected[$0] != actual[$0] }
-            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
-        let explained = Self.explainedDifferences[capture]
-        #expect(differences == (explained?.differences ?? []),
-                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+        func byName(_ counts: [Key: Int]) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: counts.map { ($0.key.description, $0.value) })
+        }
+        Oracle.expectAgreement(capture, tshark: byName(try Self.tsharkCounts(capture)), spanwatch: byName(try Self.spanwatchCounts(capture)),
+                               explained: Self.explainedDifferences[capture])
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchWire
+import Testing
 
 /// Locates `../shared` beside the repository (tests skip, saying so, where it is absent).
 enum SharedCorpus {
@@ -51,4 +52,39 @@ struct CaptureSummaryForTests {
     var readError: String?
     var counters: EngineCounters
     var table: FlowTableCounters
+}
+
+/// What the oracle suites share: tshark's records for a capture, spanwatch's events for it, and
+/// the comparison of two count tables against the differences a suite explains.
+enum Oracle {
+    typealias Explained = (differences: [String], reason: String)
+
+    /// tshark's records (../shared/pcaps/expected/<capture>.jsonl) of one protocol.
+    static func tsharkRecords(_ capture: String, protocols: Set<String>) throws -> [[String: Any]] {
+        let url = SharedCorpus.pcaps!.appendingPathComponent("expected").appendingPathComponent(capture + ".jsonl")
+        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").compactMap { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return protocols.contains(object["proto"] as? String ?? "") ? object : nil
+        }
+    }
+
+    /// spanwatch's events for a shared capture; none for a capture whose link type libpcap's
+    /// reader refuses (spanwatch reports it and exits 1).
+    static func events(_ capture: String) throws -> [CollectingSink.Record] {
+        do {
+            return try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path).0.records
+        } catch let error as CaptureError where error.description.contains("unsupported link type") {
+            return []
+        }
+    }
+
+    /// The counts must differ exactly as explained (or not at all).
+    static func expectAgreement(_ capture: String, tshark expected: [String: Int], spanwatch actual: [String: Int],
+                                explained: Explained?) {
+        let keys = Set(expected.keys).union(actual.keys).sorted()
+        let differences = keys.filter { expected[$0] != actual[$0] }
+            .map { "\($0): tshark \(expected[$0] ?? 0), spanwatch \(actual[$0] ?? 0)" }
+        #expect(differences == (explained?.differences ?? []),
+                Comment(rawValue: "\(capture):\n" + differences.joined(separator: "\n") + (explained.map { "\nexplained: " + $0.reason } ?? "")))
+    }
 }
