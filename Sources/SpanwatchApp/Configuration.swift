@@ -332,12 +332,3 @@ struct ConfigReader {
         return number
     }
 }
-
-extension String {
-    public func trimmedOfSpaces() -> String {
-        var s = Substring(self)
-        while let first = s.first, first == " " { s = s.dropFirst() }
-        while let last = s.last, last == " " { s = s.dropLast() }
-        return String(s)
-    }
-}

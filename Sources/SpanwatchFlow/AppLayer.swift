@@ -217,4 +217,14 @@ public protocol FlowObserver: AnyObject {
     func flowStarted(_ flow: Flow, context: EventContext)
     func applicationKnown(_ flow: Flow, context: EventContext)
     func flowEnding(_ flow: Flow, context: EventContext)
+    /// Packet time moved on (called about once a second of packet time, and by live capture's
+    /// timer): checks that run on time, not on packets (a device gone silent).
+    func clockAdvanced(to time: Timestamp)
+    /// End of input (or shutdown), after every flow ended: write anything still held.
+    func captureFinished()
+}
+
+extension FlowObserver {
+    public func clockAdvanced(to time: Timestamp) {}
+    public func captureFinished() {}
 }

@@ -77,9 +77,17 @@ public struct AlertEvent: Sendable {
     public var baselineKey: String?
     public var fromZone: String?
     public var toZone: String?
+    /// The hosts, for records written without a flow (aggregates, a device gone silent).
+    public var sourceIP: IPAddress?
+    public var destinationIP: IPAddress?
+    /// The protocol event that raised the alert; its object is written into the alert record.
+    public var evidence: AlertEvidence?
+    /// On an aggregate record: how often the alert's key was seen since the last record.
+    public var aggregate: AlertAggregate?
 
     public init(kind: Kind, severity: UInt8, signatureID: UInt32, signature: String, category: String,
-                technique: (id: String, name: String)? = nil, baselineKey: String? = nil, fromZone: String? = nil, toZone: String? = nil) {
+                technique: (id: String, name: String)? = nil, baselineKey: String? = nil, fromZone: String? = nil, toZone: String? = nil,
+                evidence: EventBody? = nil) {
         self.kind = kind
         self.severity = severity
         self.signatureID = signatureID
@@ -89,6 +97,32 @@ public struct AlertEvent: Sendable {
         self.baselineKey = baselineKey
         self.fromZone = fromZone
         self.toZone = toZone
+        self.evidence = evidence.map(AlertEvidence.init)
+    }
+}
+
+/// The protocol event behind an alert (boxed: an alert is itself an event body).
+public final class AlertEvidence: @unchecked Sendable {
+    public let body: EventBody
+    public init(_ body: EventBody) { self.body = body }
+}
+
+/// A periodic record for an alert key that kept happening after its alert.
+public struct AlertAggregate: Sendable, Equatable {
+    /// Occurrences since the previous record of this key (the alert, or the last aggregate).
+    public var count: UInt64
+    /// Occurrences since the key was first seen.
+    public var total: UInt64
+    public var firstSeen: Timestamp
+    public var lastSeen: Timestamp
+    /// The first alert of the key was held back by the global rate limit.
+    public var firstHeldBack: Bool
+    public init(count: UInt64, total: UInt64, firstSeen: Timestamp, lastSeen: Timestamp, firstHeldBack: Bool) {
+        self.count = count
+        self.total = total
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.firstHeldBack = firstHeldBack
     }
 }
 

@@ -110,6 +110,12 @@ public final class Flow {
     public var policyPending = false
     /// An alert was raised on this flow (EVE `flow.alerted`).
     public var alerted = false
+    /// Owned by the policy layer: whether the flow's edge was checked against the baseline (or
+    /// learned) yet, and which learned edge it is (an index the policy layer keeps), or -1.
+    public var baselineDecided = false
+    public var baselineEdge: Int32 = -1
+    /// Owned by the policy layer: the server's answer was taken into account.
+    public var baselineServerSeen = false
 
     /// The name the server's address was resolved from, when a DNS answer for it was seen.
     public internal(set) var dnsName: String? = nil
@@ -142,6 +148,9 @@ public final class Flow {
         dnsName = nil
         policyPending = false
         alerted = false
+        baselineDecided = false
+        baselineEdge = -1
+        baselineServerSeen = false
         renderedEnvelope.removeAll(keepingCapacity: true)
         renderedEnvelopeTag = 0
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0

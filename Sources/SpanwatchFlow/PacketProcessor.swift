@@ -113,6 +113,7 @@ public final class PacketProcessor: AppEventEmitter {
         if now - lastExpiry >= 1_000_000 || now < lastExpiry {
             lastExpiry = now
             table.expire(now: now, onEnd: endFlow)
+            observer?.clockAdvanced(to: now)
         }
 
         if let stop = frame.stop {
@@ -191,6 +192,7 @@ public final class PacketProcessor: AppEventEmitter {
     /// End of input or shutdown: every flow gets its final record.
     public func finish() {
         table.flushAll(onEnd: endFlow)
+        observer?.captureFinished()
     }
 
     /// Ends flows idle past their timeouts at `time` (live capture calls this on a timer).
@@ -199,6 +201,7 @@ public final class PacketProcessor: AppEventEmitter {
         now = time
         lastExpiry = time
         table.expire(now: time, onEnd: endFlow)
+        observer?.clockAdvanced(to: time)
     }
 
     // MARK: - Flows

@@ -107,6 +107,9 @@ public final class EveFormatter {
         } else if case .anomaly(let anomaly) = body {
             if let source = anomaly.sourceIP { builder.field("src_ip", ip: source) }
             if let destination = anomaly.destinationIP { builder.field("dest_ip", ip: destination) }
+        } else if case .alert(let alert) = body {
+            if let source = alert.sourceIP { builder.field("src_ip", ip: source) }
+            if let destination = alert.destinationIP { builder.field("dest_ip", ip: destination) }
         }
         builder.field("host", sensorName)
         if let direction = context.direction, case .anomaly = body {
@@ -119,6 +122,61 @@ public final class EveFormatter {
             builder.endObject()
         }
 
+        switch body {
+        case .alert(let alert):
+            EveFormatter.writeAlert(alert, into: builder)
+            if let evidence = alert.evidence { writeObject(of: evidence.body, flow: flow, into: builder) }
+        default:
+            writeObject(of: body, flow: flow, into: builder)
+        }
+
+        builder.beginObject("spanwatch")
+        builder.field("seq", sequence)
+        builder.field("event_id", sensorName, colon: sequence)
+        if case .anomaly(let anomaly) = body {
+            if anomaly.kind == .stream {
+                if let sequenceNumber = anomaly.sequence {
+                    builder.beginObject("overlap")
+                    builder.field("policy", "first" as StaticString)
+                    builder.field("seq", sequenceNumber)
+                    if let length = anomaly.length { builder.field("len", length) }
+                    builder.endObject()
+                } else if let length = anomaly.length {
+                    builder.field("gap_bytes", length)
+                }
+            }
+            if anomaly.suppressedBefore > 0 { builder.field("suppressed_before", anomaly.suppressedBefore) }
+        }
+        if case .alert(let alert) = body {
+            builder.field("kind", alert.kind.rawValue)
+            if let key = alert.baselineKey { builder.field("baseline_key", key) }
+            if let from = alert.fromZone { builder.field("src_zone", from) }
+            if let to = alert.toZone { builder.field("dest_zone", to) }
+            if let aggregate = alert.aggregate {
+                builder.beginObject("aggregate")
+                builder.field("count", aggregate.count)
+                builder.field("total", aggregate.total)
+                builder.field("first_seen", timestamp: aggregate.firstSeen)
+                builder.field("last_seen", timestamp: aggregate.lastSeen)
+                if aggregate.firstHeldBack { builder.field("first_held_back", true) }
+                builder.endObject()
+            }
+        }
+        if case .flow = body, let flow {
+            builder.field("midstream", flow.midstream)
+            if flow.anomalies > 0 {
+                builder.field("anomalies", flow.anomalies)
+                if flow.anomaliesSuppressed > 0 { builder.field("anomalies_suppressed", flow.anomaliesSuppressed) }
+            }
+        }
+        builder.endObject()
+        builder.endObject()
+        builder.newline()
+        sequence += 1
+    }
+
+    /// The event's protocol object (for an alert: the object of the traffic that raised it).
+    private func writeObject(of body: EventBody, flow: Flow?, into builder: JSONLineBuilder) {
         switch body {
         case .modbus(let transaction):
             builder.field("tx_id", transaction.transactionIndex)
@@ -148,41 +206,6 @@ public final class EveFormatter {
             builder.field("layer", anomaly.layer)
             builder.endObject()
         }
-
-        builder.beginObject("spanwatch")
-        builder.field("seq", sequence)
-        builder.field("event_id", sensorName, colon: sequence)
-        if case .anomaly(let anomaly) = body {
-            if anomaly.kind == .stream {
-                if let sequenceNumber = anomaly.sequence {
-                    builder.beginObject("overlap")
-                    builder.field("policy", "first" as StaticString)
-                    builder.field("seq", sequenceNumber)
-                    if let length = anomaly.length { builder.field("len", length) }
-                    builder.endObject()
-                } else if let length = anomaly.length {
-                    builder.field("gap_bytes", length)
-                }
-            }
-            if anomaly.suppressedBefore > 0 { builder.field("suppressed_before", anomaly.suppressedBefore) }
-        }
-        if case .alert(let alert) = body {
-            builder.field("kind", alert.kind.rawValue)
-            if let key = alert.baselineKey { builder.field("baseline_key", key) }
-            if let from = alert.fromZone { builder.field("src_zone", from) }
-            if let to = alert.toZone { builder.field("dest_zone", to) }
-        }
-        if case .flow = body, let flow {
-            builder.field("midstream", flow.midstream)
-            if flow.anomalies > 0 {
-                builder.field("anomalies", flow.anomalies)
-                if flow.anomaliesSuppressed > 0 { builder.field("anomalies_suppressed", flow.anomaliesSuppressed) }
-            }
-        }
-        builder.endObject()
-        builder.endObject()
-        builder.newline()
-        sequence += 1
     }
 
     /// vlan, src/dest address and port, proto, ICMP type/code, app_proto, community_id.

@@ -8,7 +8,26 @@ enum CriticalOperations {
     struct Finding {
         var operation: String
         var technique: (id: String, name: String)?
+        /// The normalized operation (`program_download`, `mode_change`, `restart`, ...), which
+        /// `allowed_operations` in the config names.
+        var category: String {
+            switch technique?.id {
+            case "T0843": "program_download"
+            case "T0845": "program_upload"
+            case "T0858": "mode_change"
+            case "T0816": "restart"
+            case "T0809": "delete_block"
+            case "T0881": "stop_application"
+            case "T0878": "disable_unsolicited"
+            case "T0836": "parameter_change"
+            default: "file_operation"
+            }
+        }
     }
+
+    /// Every category `category` can take (for validating `allowed_operations`).
+    static let categories: Set<String> = ["program_download", "program_upload", "mode_change", "restart", "delete_block",
+                                          "stop_application", "disable_unsolicited", "parameter_change", "file_operation"]
 
     static func find(_ body: EventBody) -> Finding? {
         switch body {

@@ -1,26 +1,33 @@
 import SpanwatchFlow
 import SpanwatchWire
 
-/// Checks traffic against the plant's target architecture (zones and conduits) and raises
-/// alerts into the same event stream: `zone_violation`, `internet_egress`, `external_dns` and
-/// `remote_access` (these need zones); and, zones or not, `critical_operation` and
-/// `cleartext_credentials` from protocol events and `port_scan` from flow starts.
+/// Checks traffic against the plant's target architecture (zones and conduits) and against the
+/// learned baseline, and raises alerts into the same event stream.
 ///
-/// An alert's signature text is built only when its key is new; a repeat costs its key.
+/// - Zones (`Zones.swift`): `zone_violation`, `internet_egress`, `external_dns`, `remote_access`.
+/// - Always: `critical_operation` (unless `allowed_operations` allows it on that edge),
+///   `cleartext_credentials`, `port_scan`, `protocol_anomaly`.
+/// - With a baseline loaded (`BaselineMonitor`): `new_host`, `new_flow`, `new_operation`,
+///   `write_out_of_range`, `asset_change`, `device_silent`.
+/// - In learn mode (`BaselineLearner`) it learns instead of checking the baseline.
 ///
 /// It sits between the engine and the output: as a `FlowObserver` it sees flows start, learn
-/// their application and end; as an `EventSink` it sees protocol events (DNS queries) and passes
-/// every event on. The same key (kind, hosts, zones, service or name) raises one alert; repeats
-/// are counted (`repeats`), and the number of keys remembered is bounded.
+/// their application and end, and packet time pass; as an `EventSink` it sees protocol events and
+/// passes every event on. Alerts go through the `AlertLedger`: one alert per key, aggregate
+/// records while it keeps happening, a global rate limit. An alert's signature text is built only
+/// when its key is new.
 public final class PolicyEngine: EventSink, FlowObserver {
     public struct Counters: Sendable, Equatable {
         public var alerts: UInt64 = 0
         public var repeats: UInt64 = 0
         /// Keys not remembered because the table was full (their alerts were still raised).
         public var keysDropped: UInt64 = 0
+        /// New alerts held back by the global rate limit (their key's aggregate record reports them).
+        public var rateLimited: UInt64 = 0
+        /// Aggregate records written.
+        public var aggregates: UInt64 = 0
     }
 
-    public static let maximumKeys = 65536
     /// `port_scan`: distinct (host, port) targets one source opens flows to within the window.
     public static let scanTargets = 25
     public static let scanWindow: Timestamp = 60_000_000
@@ -34,34 +41,83 @@ public final class PolicyEngine: EventSink, FlowObserver {
     var scanners: [IPAddress: ScanState] = [:]
     var lastScanCompaction: Timestamp? = nil
     public let policy: ZonePolicy
+    public let settings: PolicySettings
     let downstream: EventSink
-    var raised: [String: UInt64] = [:]
+    var ledger: AlertLedger
     public private(set) var counters = Counters()
+    var monitor: BaselineMonitor? = nil
+    /// Learning, when in learn mode.
+    public private(set) var learner: BaselineLearner? = nil
+    var lastClock: Timestamp? = nil
 
-    public init(policy: ZonePolicy, downstream: EventSink) {
+    public init(policy: ZonePolicy, settings: PolicySettings = PolicySettings(), downstream: EventSink) {
         self.policy = policy
+        self.settings = settings
         self.downstream = downstream
+        ledger = AlertLedger(settings: settings.alerts)
+    }
+
+    /// Checks traffic against this baseline from now on (the baseline alerts start).
+    public func monitor(with baseline: Baseline) {
+        monitor = BaselineMonitor(baseline)
+    }
+
+    /// The loaded baseline, if monitoring with one.
+    public var baseline: Baseline? { monitor?.baseline }
+
+    /// Learns from now on (no baseline alerts while learning); `existing` is extended.
+    public func startLearning(merging existing: Baseline = Baseline()) {
+        learner = BaselineLearner(merging: existing, zonePolicy: policy)
+        monitor = nil
+    }
+
+    /// Ends learning: returns what was learned and monitors with it from now on.
+    public func finishLearning() -> Baseline? {
+        guard let learner else { return nil }
+        let learned = learner.finish()
+        self.learner = nil
+        monitor = BaselineMonitor(learned)
+        return learned
     }
 
     /// How many times the alert with this key was seen (1 = raised once, never repeated).
-    public func occurrences(of key: String) -> UInt64 { raised[key] ?? 0 }
+    public func occurrences(of key: String) -> UInt64 { ledger.occurrences(of: key) }
+
+    /// `10.0.2.20 (eng-ws-1)` when the config names the host.
+    func describe(_ address: IPAddress) -> String {
+        guard let host = settings.host(address) else { return address.description }
+        return "\(address) (\(host.name))"
+    }
 
     // MARK: EventSink
 
     public func wants(_ kind: EventKind) -> Bool {
         switch kind {
-        case .dns: true  // queries for external_dns
-        case .modbus, .dnp3, .s7comm, .http, .mqtt: true  // critical operations, credentials
+        case .dns: true  // queries for external_dns and the baseline's names
+        case .modbus, .dnp3, .s7comm, .http, .mqtt: true  // operations, identities, credentials
+        case .anomaly: true  // protocol_anomaly
         default: downstream.wants(kind)
         }
     }
 
     public func emit(_ context: EventContext, _ body: EventBody) {
-        if case .dns = body, !policy.isEmpty, let flow = context.flow, case .dns(let event) = body, !event.message.isResponse {
-            checkQuery(event, flow: flow, context: context)
-        }
         if let flow = context.flow {
-            checkOperations(body, flow: flow, context: context)
+            switch body {
+            case .flow, .alert, .cotp: break
+            case .anomaly(let anomaly): checkAnomaly(anomaly, flow: flow, context: context)
+            default:
+                if case .dns(let event) = body, !event.message.isResponse, !policy.isEmpty {
+                    checkQuery(event, flow: flow, context: context)
+                }
+                checkOperations(body, flow: flow, context: context)
+                if let learner {
+                    learner.learnEvent(body, flow: flow, direction: context.direction, at: context.timestamp)
+                } else if let monitor {
+                    if context.direction == .toClient || PollingSignature.isAnswer(body) { serverAnswered(flow, context: context) }
+                    monitor.checkOperations(body, flow: flow, context: context, engine: self)
+                    monitor.checkIdentity(body, flow: flow, context: context, engine: self)
+                }
+            }
         }
         guard downstream.wants(body.kind) else { return }
         downstream.emit(context, body)
@@ -77,7 +133,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
         if let clientZone, !clientZone.internetAllowed, serverZone == nil, ZonePolicy.isPublic(flow.serverIP) {
             let name = flow.dnsName.map { " (\($0))" } ?? ""
             raise(AlertEvent(kind: .internetEgress, severity: 2, signatureID: 9_000_002,
-                             signature: "SPANWATCH internet egress: \(flow.clientIP) in zone \(clientZone.name) reached \(flow.serverIP)\(name)",
+                             signature: "SPANWATCH internet egress: \(describe(flow.clientIP)) in zone \(clientZone.name) reached \(flow.serverIP)\(name)",
                              category: "Potential Corporate Privacy Violation", fromZone: clientZone.name, toZone: ZonePolicy.external),
                   key: "internet_egress|\(flow.clientIP)|\(flow.serverIP)", context: context)
         }
@@ -99,12 +155,77 @@ public final class PolicyEngine: EventSink, FlowObserver {
     public func applicationKnown(_ flow: Flow, context: EventContext) {
         decidePending(flow, context: context)
         checkRemoteAccess(flow, context: context)
+        if PolicyEngine.edgeCounts(flow) { settleEdge(flow, context: context) }
     }
 
     public func flowEnding(_ flow: Flow, context: EventContext) {
         decidePending(flow, context: context)
         // Flows whose protocol was never settled are checked here, once.
         if flow.appProto == .unknown { checkRemoteAccess(flow, context: context) }
+        settleEdge(flow, context: context)
+        if PolicyEngine.isAnswered(flow) { serverAnswered(flow, context: context) }
+    }
+
+    public func clockAdvanced(to time: Timestamp) {
+        if let last = lastClock, time <= last { return }
+        lastClock = time
+        learner?.clock(time)
+        monitor?.clock(time, engine: self)
+        ledger.sweep(at: time) { writeAggregate($0, at: time) }
+    }
+
+    /// End of input: aggregate records for every key that happened again since its last record.
+    public func captureFinished() {
+        let time = lastClock ?? 0
+        ledger.flush { writeAggregate($0, at: max(time, $0.aggregate?.lastSeen ?? time)) }
+    }
+
+    private func writeAggregate(_ alert: AlertEvent, at time: Timestamp) {
+        counters.aggregates += 1
+        guard downstream.wants(.alert) else { return }
+        downstream.emit(EventContext(timestamp: time, pcapCount: 0, interface: nil, flow: nil), .alert(alert))
+    }
+
+    /// Whether a flow makes an edge: TCP once the server answered or a protocol was recognised (a
+    /// refused connection is the port scan's business); other transports always.
+    static func edgeCounts(_ flow: Flow) -> Bool {
+        guard flow.transport == .tcp else { return true }
+        return isAnswered(flow) || (flow.appProto != .unknown && flow.appProto != .failed)
+    }
+
+    /// Once per flow: learn its hosts and edge, or check them against the baseline.
+    private func settleEdge(_ flow: Flow, context: EventContext) {
+        guard !flow.baselineDecided else { return }
+        flow.baselineDecided = true
+        if let learner {
+            learner.learnFlow(flow, at: context.timestamp)
+            return
+        }
+        guard let monitor else { return }
+        monitor.checkHost(flow.clientIP, mac: flow.hasEthernet ? flow.clientMAC : nil, flow: flow, context: context, engine: self)
+        if PolicyEngine.isAnswered(flow) { serverAnswered(flow, context: context) }
+        if PolicyEngine.edgeCounts(flow) { monitor.checkEdge(flow, context: context, engine: self) }
+    }
+
+    private func serverAnswered(_ flow: Flow, context: EventContext) {
+        guard !flow.baselineServerSeen else { return }
+        if let learner {
+            learner.learnServer(flow, at: context.timestamp)
+            return
+        }
+        guard let monitor else { return }
+        flow.baselineServerSeen = true
+        monitor.checkHost(flow.serverIP, mac: flow.hasEthernet ? flow.serverMAC : nil, flow: flow, context: context, engine: self)
+    }
+
+    /// A Modbus, DNP3 or S7 write or control function.
+    static func isWriteOperation(_ operation: ObservedOperation) -> Bool {
+        switch operation {
+        case .modbusFunction(let code): ModbusFunction(rawValue: code).isWrite
+        case .dnp3Function(let code): ObservedOperations.dnp3Writes(code)
+        case .s7Function(let name): name == "WRITE_VAR"
+        default: false
+        }
     }
 
     /// The server answered: a SYN-ACK (or, picked up midstream, any packet back), or for UDP a reply.
@@ -216,30 +337,32 @@ public final class PolicyEngine: EventSink, FlowObserver {
         switch body {
         case .modbus, .dnp3, .s7comm:
             guard let finding = CriticalOperations.find(body) else { return }
+            let category = finding.category
+            if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return }
             raise(AlertEvent(kind: .criticalOperation, severity: 1, signatureID: 9_000_004,
-                             signature: "SPANWATCH critical operation: \(finding.operation) from \(flow.clientIP) to \(flow.serverIP)",
+                             signature: "SPANWATCH critical operation: \(finding.operation) from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
                              category: "Attempted Administrator Privilege Gain", technique: finding.technique,
-                             fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name),
+                             fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: body),
                   key: "critical_operation|\(flow.clientIP)|\(flow.serverIP)|\(finding.operation)", context: context)
         case .http(let event):
             guard let request = event.request, let scheme = request.authorizationScheme,
                   String(decoding: scheme, as: UTF8.self).lowercased() == "basic" else { return }
             let user = request.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
-            cleartext("HTTP Basic", user: user, flow: flow, context: context)
+            cleartext("HTTP Basic", user: user, flow: flow, body: body, context: context)
         case .mqtt(let event):
             guard event.message.type == 1, event.message.passwordPresent else { return }
             let user = event.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
-            cleartext("MQTT CONNECT", user: user, flow: flow, context: context)
+            cleartext("MQTT CONNECT", user: user, flow: flow, body: body, context: context)
         default:
             return
         }
     }
 
-    private func cleartext(_ how: String, user: String, flow: Flow, context: EventContext) {
+    private func cleartext(_ how: String, user: String, flow: Flow, body: EventBody, context: EventContext) {
         raise(AlertEvent(kind: .cleartextCredentials, severity: 2, signatureID: 9_000_005,
-                         signature: "SPANWATCH cleartext credentials: \(how) password for '\(user)' from \(flow.clientIP) to \(flow.serverIP)",
+                         signature: "SPANWATCH cleartext credentials: \(how) password for '\(user)' from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
                          category: "Potential Corporate Privacy Violation", technique: ("T0859", "Valid Accounts"),
-                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name),
+                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: body),
               key: "cleartext_credentials|\(flow.clientIP)|\(flow.serverIP)|\(how)|\(user)", context: context)
     }
 
@@ -248,24 +371,37 @@ public final class PolicyEngine: EventSink, FlowObserver {
         for query in event.queries {
             let name = String(decoding: query.name, as: UTF8.self)
             guard !name.isEmpty, !ZonePolicy.isLocal(name, in: zone) else { continue }
+            let lowered = name.lowercased()
+            if monitor?.baseline.dnsNames[flow.clientIP]?.contains(lowered) == true { continue }
             raise(AlertEvent(kind: .externalDNS, severity: 2, signatureID: 9_000_003,
-                             signature: "SPANWATCH external DNS: \(flow.clientIP) in zone \(zone.name) resolved \(name)",
-                             category: "Potential Corporate Privacy Violation", fromZone: zone.name),
-                  key: "external_dns|\(flow.clientIP)|\(name.lowercased())", context: context)
+                             signature: "SPANWATCH external DNS: \(describe(flow.clientIP)) in zone \(zone.name) resolved \(name)",
+                             category: "Potential Corporate Privacy Violation", baselineKey: "dns \(flow.clientIP) \(lowered)",
+                             fromZone: zone.name, evidence: .dns(event)),
+                  key: "external_dns|\(flow.clientIP)|\(lowered)", context: context)
         }
     }
 
+    /// `protocol_anomaly`: a malformed or non-conforming OT protocol message (Modbus, DNP3, S7),
+    /// one alert per client, server and anomaly name.
+    private func checkAnomaly(_ anomaly: AnomalyEvent, flow: Flow, context: EventContext) {
+        guard anomaly.kind == .applayer, PolicyEngine.otLayers.contains(anomaly.layer) else { return }
+        raise(AlertEvent(kind: .protocolAnomaly, severity: 3, signatureID: 9_000_014,
+                         signature: "SPANWATCH protocol anomaly: \(anomaly.event) from "
+                            + "\(describe(context.direction == .toClient ? flow.serverIP : flow.clientIP)) to "
+                            + "\(describe(context.direction == .toClient ? flow.clientIP : flow.serverIP))",
+                         category: "Protocol Command Decode",
+                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: .anomaly(anomaly)),
+              key: "protocol_anomaly|\(flow.clientIP)|\(flow.serverIP)|\(anomaly.event)", context: context)
+    }
+
+    static let otLayers: Set<String> = ["modbus", "dnp3", "s7comm", "cotp", "tpkt"]
+
     /// Raises the alert once per key; `alert` (its signature text) is only built the first time.
-    private func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext) {
+    func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext) {
         context.flow?.alerted = true
-        if let seen = raised[key] {
-            raised[key] = seen + 1
-            counters.repeats += 1
-            return
-        }
-        if raised.count < PolicyEngine.maximumKeys { raised[key] = 1 } else { counters.keysDropped += 1 }
-        counters.alerts += 1
-        if downstream.wants(.alert) { downstream.emit(context, .alert(alert())) }
+        let (outcome, built) = ledger.record(key: key, time: context.timestamp, counters: &counters, make: alert)
+        guard outcome == .write, let built, downstream.wants(.alert) else { return }
+        downstream.emit(context, .alert(built))
     }
 }
 

@@ -12,6 +12,21 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         (0..<6).map { UInt8(truncatingIfNeeded: raw >> (40 - 8 * UInt64($0))) }
     }
 
+    /// Group bit set: multicast or broadcast, never a device's own address.
+    public var isMulticast: Bool { raw & 0x0100_0000_0000 != 0 }
+
+    /// Parses `aa:bb:cc:dd:ee:ff`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 6 else { return nil }
+        var value: UInt64 = 0
+        for part in parts {
+            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            value = value << 8 | UInt64(byte)
+        }
+        raw = value
+    }
+
     /// `aa:bb:cc:dd:ee:ff`, lower case as Suricata writes it.
     public var description: String {
         octets.map { hexByte($0) }.joined(separator: ":")
@@ -37,6 +52,12 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public static let none = IPAddress(ipv4: 0)
+
+    /// IPv4 224.0.0.0/4 or the limited broadcast, IPv6 ff00::/8.
+    public var isMulticastOrBroadcast: Bool {
+        if isIPv6 { return high >> 56 == 0xFF }
+        return ipv4 >> 28 == 0xE || ipv4 == 0xFFFF_FFFF
+    }
 
     public var ipv4: UInt32 { UInt32(truncatingIfNeeded: low) }
 
