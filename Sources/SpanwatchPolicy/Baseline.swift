@@ -21,6 +21,13 @@ public struct Baseline: Sendable, Equatable {
 
     public var isEmpty: Bool { hosts.isEmpty && edges.isEmpty && dnsNames.isEmpty }
 
+    /// `12 hosts, 20 edges (6 polling), 4 DNS names`.
+    public var summary: String {
+        let polling = edges.values.filter { $0.polling != nil }.count
+        let names = dnsNames.values.reduce(0) { $0 + $1.count }
+        return "\(hosts.count) hosts, \(edges.count) edges (\(polling) polling), \(names) DNS names"
+    }
+
     /// Extends this baseline with everything `other` holds (`learn --merge`).
     public mutating func merge(_ other: Baseline) {
         learnedFrom = [learnedFrom, other.learnedFrom].compactMap { $0 }.min()

@@ -16,6 +16,7 @@ public final class BaselineLearner {
         public var edgesDropped: UInt64 = 0
         public var hostsDropped: UInt64 = 0
         public var namesDropped: UInt64 = 0
+        public init() {}
     }
 
     struct RequestTimer {

@@ -23,9 +23,10 @@ final class BaselineMonitor {
     var watchOfEdge: [Int32: Int] = [:]
     var monitoringSince: Timestamp? = nil
 
-    init(_ baseline: Baseline) {
+    /// `order` keeps the edge numbering of a learner that hands over (its flows keep their index).
+    init(_ baseline: Baseline, order: [EdgeKey]? = nil) {
         self.baseline = baseline
-        edgeKeys = baseline.edges.keys.sorted()
+        edgeKeys = order.map { $0.filter { baseline.edges[$0] != nil } } ?? baseline.edges.keys.sorted()
         edges = edgeKeys.map { baseline.edges[$0]! }
         var index: [EdgeKey: Int32] = [:]
         for (position, key) in edgeKeys.enumerated() { index[key] = Int32(position) }

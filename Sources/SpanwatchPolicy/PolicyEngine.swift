@@ -75,10 +75,25 @@ public final class PolicyEngine: EventSink, FlowObserver {
     public func finishLearning() -> Baseline? {
         guard let learner else { return nil }
         let learned = learner.finish()
+        learnerCounters = learner.counters
         self.learner = nil
-        monitor = BaselineMonitor(learned)
+        monitor = BaselineMonitor(learned, order: learner.edgeKeys)
         return learned
     }
+
+    /// The daemon's learn mode: learn for `duration` of packet time from the first packet, then
+    /// hand the baseline to `learned` (which writes it) and monitor with it.
+    public func learn(for duration: Timestamp, merging existing: Baseline = Baseline(), then learned: @escaping (Baseline) -> Void) {
+        startLearning(merging: existing)
+        learnDuration = duration
+        onLearned = learned
+    }
+
+    /// What the last learning could not keep (past its bounds).
+    public private(set) var learnerCounters: BaselineLearner.Counters? = nil
+    var learnDuration: Timestamp? = nil
+    var learnStarted: Timestamp? = nil
+    var onLearned: ((Baseline) -> Void)? = nil
 
     /// How many times the alert with this key was seen (1 = raised once, never repeated).
     public func occurrences(of key: String) -> UInt64 { ledger.occurrences(of: key) }
@@ -170,6 +185,14 @@ public final class PolicyEngine: EventSink, FlowObserver {
         if let last = lastClock, time <= last { return }
         lastClock = time
         learner?.clock(time)
+        if let duration = learnDuration, learner != nil {
+            let started = learnStarted ?? time
+            learnStarted = started
+            if time - started >= duration, let baseline = finishLearning() {
+                learnDuration = nil
+                onLearned?(baseline)
+            }
+        }
         monitor?.clock(time, engine: self)
         ledger.sweep(at: time) { writeAggregate($0, at: time) }
     }

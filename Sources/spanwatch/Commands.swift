@@ -14,7 +14,7 @@ struct Spanwatch: ParsableCommand {
         commandName: "spanwatch",
         abstract: "Passive OT/IoT network monitor: decodes, tracks flows and writes EVE JSON lines.",
         version: SpanwatchVersion.string,
-        subcommands: [Decode.self, Run.self, CheckConfig.self]
+        subcommands: [Decode.self, Run.self, Learn.self, BaselineCommand.self, Alerts.self, CheckConfig.self]
     )
 }
 
@@ -102,7 +102,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "EVE output file, or - for stdout.")
     var eve: String?
 
-    @Option(name: .customShort("b"), help: "Baseline file (used by monitoring, in a later release).")
+    @Option(name: .customShort("b"), help: "Baseline file to monitor with (default: baseline.path of the configuration).")
     var baseline: String?
 
     @Option(name: .long, help: "Live capture: stop after this many seconds.")
@@ -125,8 +125,9 @@ struct Run: ParsableCommand {
         let filter = input.filter ?? configuration.bpf
         var evePath = eve ?? configuration.evePath ?? "-"
         if let logDirectory { evePath = logDirectory + "/eve.json" }
+        let use = try baselineUse(configuration)
         if !input.read.isEmpty {
-            try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: evePath)
+            try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: evePath, baseline: use)
             return
         }
         let interfaces = self.interfaces.isEmpty ? configuration.interfaces : self.interfaces
@@ -138,7 +139,7 @@ struct Run: ParsableCommand {
         options.bufferSize = Int32(clamping: bufferMiB.map { $0 << 20 } ?? configuration.bufferSize)
         options.promiscuous = configuration.promiscuous
         let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-        let assembly = EngineAssembly(configuration: configuration, output: writer)
+        let assembly = EngineAssembly(configuration: configuration, output: writer, baseline: use)
         let processor = assembly.processor
         let summary: CaptureSummary
         do {
@@ -148,6 +149,97 @@ struct Run: ParsableCommand {
         }
         writer.flush()
         reportSummary(summary, processor: processor, policy: assembly.policy)
+    }
+}
+
+extension Run {
+    /// Learn mode (config), or the baseline to monitor with. A baseline that does not load is
+    /// named with its line, and monitoring goes on without it: capture never stops for it.
+    func baselineUse(_ configuration: SpanwatchConfiguration) throws -> BaselineUse {
+        let path = baseline ?? configuration.baselinePath
+        if configuration.learnMode, baseline == nil, let path {
+            var existing = Baseline()
+            if access(path, F_OK) == 0 {
+                do { existing = try BaselineFile.load(path: path) } catch { throw fail("\(error.description) (learn mode extends it; fix it first)") }
+            }
+            let duration = configuration.learnFor
+            FileHandle.standardError.write("spanwatch: learn mode: learning\(duration.map { " for \($0 / 1_000_000) s of traffic" } ?? ""), then writing \(path)\n")
+            return .learn(merging: existing, duration: duration ?? Int64.max / 2) { learned in
+                do {
+                    try BaselineFile.write(learned, to: path)
+                    FileHandle.standardError.write("spanwatch: learned \(learned.summary); wrote \(path); monitoring with it\n")
+                } catch let error as ConfigurationError {
+                    FileHandle.standardError.write("spanwatch: \(error.description); monitoring with the learned baseline in memory\n")
+                } catch {
+                    FileHandle.standardError.write("spanwatch: \(error); monitoring with the learned baseline in memory\n")
+                }
+            }
+        }
+        guard let path else { return .none }
+        do {
+            return .monitor(try BaselineFile.load(path: path))
+        } catch {
+            FileHandle.standardError.write("spanwatch: \(error.description); monitoring without a baseline (zone and detection alerts only)\n")
+            return .none
+        }
+    }
+}
+
+struct Learn: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Learn an allowed-flow baseline from traffic and write it as reviewable YAML.")
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .customShort("i"), help: "Learn live from this interface (repeatable).")
+    var interfaces: [String] = []
+
+    @Option(name: .long, help: "Live capture: learn for this long (e.g. 600, 10m, 2h, 7d).")
+    var duration: String?
+
+    @Option(name: .customShort("o"), help: "Write the baseline here (atomically).")
+    var output: String
+
+    @Flag(name: .long, help: "Extend the existing baseline at -o instead of replacing it.")
+    var merge = false
+
+    func validate() throws {
+        if input.read.isEmpty == interfaces.isEmpty { throw ValidationError("learn reads either -r FILE ... or -i IFACE ...") }
+        if let duration, Spanwatch.seconds(duration) == nil { throw ValidationError("--duration is not a duration: '\(duration)' (e.g. 600, 10m, 2h)") }
+    }
+
+    func run() throws {
+        let configuration = try input.loadConfiguration()
+        var existing = Baseline()
+        if merge {
+            do { existing = try BaselineFile.load(path: output) } catch { throw fail(error.description) }
+        }
+        let filter = input.filter ?? configuration.bpf
+        let assembly = EngineAssembly(configuration: configuration, output: DiscardingSink(), baseline: .learn(merging: existing, duration: nil) { _ in })
+        let summary: CaptureSummary
+        if !input.read.isEmpty {
+            let handles: [PcapHandle]
+            do { handles = try CaptureRunner.openFiles(input.read, filter: filter) } catch { throw fail(error.description) }
+            summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
+        } else {
+            var options = LiveCaptureOptions()
+            options.snapLength = Int32(configuration.snapLength)
+            options.bufferSize = Int32(clamping: configuration.bufferSize)
+            options.promiscuous = configuration.promiscuous
+            do {
+                summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: assembly.processor,
+                                                    duration: duration.flatMap(Spanwatch.seconds).map(Double.init))
+            } catch {
+                throw fail(error.description)
+            }
+        }
+        guard let policy = assembly.policy, let learned = policy.finishLearning() else { throw fail("nothing was learned") }
+        do { try BaselineFile.write(learned, to: output) } catch { throw fail(error.description) }
+        reportSummary(summary, processor: assembly.processor, policy: policy)
+        var line = "spanwatch: learned \(learned.summary)"
+        if let dropped = policy.learnerCounters, dropped != BaselineLearner.Counters() {
+            line += " (not kept, past the bounds: \(dropped.edgesDropped) edges, \(dropped.hostsDropped) hosts, \(dropped.namesDropped) names)"
+        }
+        FileHandle.standardError.write(line + "; wrote \(output)\n")
     }
 }
 
@@ -182,7 +274,7 @@ func makeWriter(path: String, configuration: SpanwatchConfiguration, types: Set<
 }
 
 func runOffline(files: [String], configuration: SpanwatchConfiguration, types: Set<String>?, filter: String?, evePath: String,
-                withPolicy: Bool = true) throws {
+                withPolicy: Bool = true, baseline: BaselineUse = .none) throws {
     let handles: [PcapHandle]
     do {
         handles = try CaptureRunner.openFiles(files, filter: filter)
@@ -190,7 +282,7 @@ func runOffline(files: [String], configuration: SpanwatchConfiguration, types: S
         throw fail(error.description)
     }
     let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-    let assembly = EngineAssembly(configuration: configuration, output: writer, withPolicy: withPolicy)
+    let assembly = EngineAssembly(configuration: configuration, output: writer, withPolicy: withPolicy, baseline: baseline)
     let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
     writer.flush()
     reportSummary(summary, processor: assembly.processor, policy: assembly.policy)
@@ -202,12 +294,30 @@ func reportSummary(_ summary: CaptureSummary, processor: PacketProcessor, policy
     let t = processor.table.counters
     var line = "spanwatch: \(summary.frames) frames, \(c.invalid) invalid, \(c.fragmentsSkipped) fragments skipped, "
     line += "\(t.created) flows (\(t.evicted) evicted), \(c.reassemblyGaps) gaps, \(c.events) events"
-    if let policy { line += ", \(policy.counters.alerts) alerts (\(policy.counters.repeats) repeats)" }
+    if let policy {
+        let p = policy.counters
+        line += ", \(p.alerts) alerts (\(p.repeats) repeats, \(p.aggregates) aggregate records"
+        if p.rateLimited > 0 { line += ", \(p.rateLimited) held back by the rate limit" }
+        line += ")"
+    }
     for (name, kernel) in summary.kernel.sorted(by: { $0.key < $1.key }) {
         line += ", \(name): \(kernel.packets) received \(kernel.drops) dropped \(kernel.interfaceDrops) if-dropped"
     }
     FileHandle.standardError.write(line + "\n")
     for error in summary.readErrors {
         FileHandle.standardError.write("spanwatch: read error: \(error)\n")
+    }
+}
+
+extension Spanwatch {
+    /// Seconds from `600`, `30s`, `10m`, `2h`, `7d`.
+    static func seconds(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
+            guard let number = Int64(text.dropLast(suffix.count)), number > 0 else { return nil }
+            return number * multiplier
+        }
+        guard let number = Int64(text), number > 0 else { return nil }
+        return number
     }
 }
