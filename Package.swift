@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(
             name: "SpanwatchEndToEndTests",
             dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchOutput", "SpanwatchPolicy"],
+            exclude: ["Scenarios"],
             resources: [.copy("Fixtures")]
         ),
     ]

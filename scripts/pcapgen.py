@@ -6,6 +6,7 @@ written byte by byte here: Ethernet (with optional 802.1Q/QinQ tags), Linux cook
 IPv4/IPv6, TCP with real checksums, and Modbus/TCP ADUs. Output is deterministic.
 
     python3 scripts/pcapgen.py fixtures   # Tests/SpanwatchEndToEndTests/Fixtures/*/capture.*
+    python3 scripts/pcapgen.py scenarios  # Tests/SpanwatchEndToEndTests/Scenarios/*/{learn,monitor}.pcap
     python3 scripts/pcapgen.py sample     # samples/sample-plant.pcap
 """
 import os
@@ -757,6 +758,340 @@ def make_scan_fixture():
                    "minute), raised once; the HMI's 30 polls over one connection raise nothing.")
 
 
+# Baseline scenarios: a learning capture of the plant's normal traffic and a monitoring capture
+# of a later stretch with one change in it (or, for a near miss, a change that must not alert).
+SCENARIOS = os.path.join(ROOT, "Tests", "SpanwatchEndToEndTests", "Scenarios")
+PLC2 = Host("10.10.2.21", "00:0e:8c:00:21:21")  # 00:0E:8C Siemens
+WEBSUP = Host("10.10.1.80", "00:0c:29:aa:01:80")  # a historian's web page, in the supervisory zone
+CORPDNS = Host("10.0.0.53", "00:0c:29:aa:00:53")
+OFFICE = Host("10.0.5.5", "00:0c:29:aa:05:05")
+OFFICE2 = Host("10.0.5.6", "00:0c:29:aa:05:06")
+CLOUD = Host("203.0.113.10", "00:0c:29:aa:ff:02")
+ROGUE = Host("10.10.1.99", "00:0c:29:aa:00:99")
+LEARN_START = 1767261600.0
+MONITOR_START = LEARN_START + 3600
+
+
+def udp_send(cap, src, dst, sport, dport, payload, dt=0.001):
+    cap.add(link_frame("ethernet", src, dst, ip_packet(src, dst, 17, udp_datagram(src, dst, sport, dport, payload))), dt)
+
+
+class Plant:
+    """The normal plant: the HMI polls two PLCs once a second; the engineering station writes a
+    setpoint and reads the PLC's identity; PLC2 resolves a name now and then; an office PC talks
+    to a cloud service and to another office PC over SSH; the HMI reads the historian's web page."""
+
+    def __init__(self, cap, base_port=50000):
+        self.cap = cap
+        self.poll1 = TCPSession(cap, HMI, PLC, base_port, 502)
+        self.poll2 = TCPSession(cap, HMI, PLC2, base_port + 1, 502, cisn=2000, sisn=9000)
+        self.poll1.handshake()
+        self.poll2.handshake()
+        self.tid = 1
+        self.port = base_port + 10
+        self.plc2_answers = True
+        self.plc2_every = 1
+
+    def next_port(self):
+        self.port += 1
+        return self.port
+
+    def cycle(self, index):
+        polling_pair(self.poll1, self.tid, 100, (200 + index % 50, 17))
+        self.poll1.ack(True)
+        self.tid += 1
+        if index % self.plc2_every == 0 and self.plc2_answers is not None:
+            self.poll2.send(True, mbap(self.tid, 1, struct.pack("!BHH", 4, 0, 4)), dt=0.002)
+            if self.plc2_answers:
+                self.poll2.send(False, mbap(self.tid, 1, struct.pack("!BB", 4, 8) + struct.pack("!4H", 1, 2, 3, index % 50)), dt=0.004)
+            self.poll2.ack(True)
+            self.tid += 1
+        self.cap.time += 0.99
+
+    def engineering(self, address=300, values=(1500, 1600), revision=b"v3.10", extra=None):
+        e = TCPSession(self.cap, ENG, PLC, self.next_port(), 502, cisn=7000, sisn=3000)
+        e.handshake()
+        e.send(True, write_multiple(1, 1, address, list(values)))
+        e.send(False, write_multiple_response(1, 1, address, len(values)))
+        e.send(True, mbap(2, 1, struct.pack("!BBBB", 43, 14, 1, 0)))
+        objects = [(0, b"Schneider Electric"), (1, b"BMX P34 2020"), (2, revision)]
+        body = struct.pack("!BBBBBBB", 43, 14, 1, 1, 0, 0, len(objects)) + b"".join(struct.pack("!BB", i, len(v)) + v for i, v in objects)
+        e.send(False, mbap(2, 1, body))
+        e.send(True, mbap(3, 1, struct.pack("!BHH", 8, 0, 0xA5A5)))  # diagnostics: return query data (harmless)
+        e.send(False, mbap(3, 1, struct.pack("!BHH", 8, 0, 0xA5A5)))
+        if extra:
+            extra(e)
+        e.close()
+
+    def resolve(self, name, client=PLC2):
+        ident = self.port & 0xFFFF
+        port = self.next_port()
+        udp_send(self.cap, client, CORPDNS, port, 53, dns_message(ident, 0x0100, [(name, 1)]))
+        udp_send(self.cap, CORPDNS, client, 53, port, dns_message(ident, 0x8180, [(name, 1)], [(b"\xc0\x0c", 1, 60, ip4("10.0.0.123"))]))
+
+    def office(self, server=CLOUD):
+        s = TCPSession(self.cap, OFFICE, server, self.next_port(), 443)
+        s.handshake()
+        s.send(True, b"\x16\x03\x01\x00\x05hello")
+        s.send(False, b"\x16\x03\x03\x00\x05world")
+        s.close()
+        s = TCPSession(self.cap, OFFICE, OFFICE2, self.next_port(), 22)
+        s.handshake()
+        s.send(False, b"SSH-2.0-OpenSSH_9.2\r\n")
+        s.send(True, b"SSH-2.0-OpenSSH_9.2\r\n")
+        s.close()
+
+    def web(self, authorization=None):
+        s = TCPSession(self.cap, HMI, WEBSUP, self.next_port(), 80)
+        s.handshake()
+        auth = b"Authorization: Basic " + authorization + b"\r\n" if authorization else b""
+        s.send(True, b"GET /trend HTTP/1.1\r\nHost: historian.plant.local\r\n" + auth + b"\r\n")
+        s.send(False, b"HTTP/1.1 200 OK\r\nServer: historian/2.1\r\nContent-Length: 0\r\n\r\n")
+        s.close()
+
+    def normal_stretch(self, cycles, engineering=True, hooks=None):
+        hooks = hooks or {}
+        for index in range(cycles):
+            self.cycle(index)
+            if index == 2:
+                self.resolve("historian.plant.local")
+                self.resolve("time.windows.com")  # outside the local domain, but the plant's habit
+            if index == 4:
+                self.office()
+            if index == 6:
+                self.web()
+            if index == 8 and engineering:
+                self.engineering()
+            if index in hooks:
+                hooks[index](self)
+
+    def finish(self):
+        self.poll1.close()
+        self.poll2.close()
+
+
+def scenario(name, readme, monitor_hooks=None, cycles=20, config=None, plant_setup=None, learn_hooks=None):
+    folder = os.path.join(SCENARIOS, name)
+    os.makedirs(folder, exist_ok=True)
+    learn = Capture(start=LEARN_START)
+    plant = Plant(learn)
+    plant.normal_stretch(30, hooks=learn_hooks)
+    plant.finish()
+    # The normal learning stretch is shared; a scenario that learns something else keeps its own.
+    learn.write_pcap(os.path.join(folder, "learn.pcap") if learn_hooks else os.path.join(SCENARIOS, "plant-learn.pcap"))
+    monitor = Capture(start=MONITOR_START)
+    plant = Plant(monitor, base_port=52000)
+    if plant_setup:
+        plant_setup(plant)
+    plant.normal_stretch(cycles, engineering=monitor_hooks is None or 8 not in monitor_hooks, hooks=monitor_hooks)
+    plant.finish()
+    monitor.write_pcap(os.path.join(folder, "monitor.pcap"))
+    with open(os.path.join(folder, "README.md"), "w") as f:
+        f.write(f"# {name}\n\n{readme}\n\nLearn on " + ("`learn.pcap`" if learn_hooks else "`../plant-learn.pcap`") + " (30 s of the plant), then monitor `monitor.pcap` "
+                "(a later stretch) with config/spanwatch.yaml" + (" and this folder's `config.yaml`" if config else "") +
+                ". `expected.txt` lists the alerts (kind | baseline key | signature); empty for a near miss.\n")
+    if config:
+        with open(os.path.join(folder, "config.yaml"), "w") as f:
+            f.write(config)
+
+
+def make_baseline_scenarios():
+    scenario("no-alerts-on-a-later-stretch",
+             "No false positives: 20 s of the same plant an hour later, with new TCP connections (new client ports) for every "
+             "poller. Nothing in it is new, so nothing alerts.")
+
+    def rogue_writes(plant):
+        r = TCPSession(plant.cap, ROGUE, PLC, plant.next_port(), 502)
+        r.handshake()
+        r.send(True, write_multiple(1, 1, 300, [9999]))
+        r.send(False, write_multiple_response(1, 1, 300, 1))
+        r.close()
+    scenario("new-host-writes-registers",
+             "A laptop nobody knows (10.10.1.99) appears in the supervisory zone and writes a holding register of the PLC: "
+             "new_host and new_flow (the conduit supervisory -> control allows Modbus, so no zone violation).",
+             monitor_hooks={5: rogue_writes})
+
+    def s7_to_plc(plant):
+        s = TCPSession(plant.cap, HMI, PLC, plant.next_port(), 102)
+        s.handshake()
+        s.send(True, tpkt(cotp_cr(b"\x01\x00", b"\x01\x02")))
+        s.send(False, tpkt(cotp_cr(b"\x01\x00", b"\x01\x02", confirm=True, src_ref=3, dst_ref=1)))
+        s.send(True, tpkt(cotp_dt(s7(1, 1, bytes([0xF0, 0, 0, 1, 0, 1, 0x01, 0xE0])))))
+        s.send(False, tpkt(cotp_dt(s7(3, 1, bytes([0xF0, 0, 0, 1, 0, 1, 0x00, 0xF0])))))
+        s.close()
+    scenario("new-flow-between-known-hosts",
+             "The HMI, which only ever polled the PLC over Modbus, opens an S7comm session (tcp/102) to it: new_flow naming the "
+             "edge. Both hosts are known, so no new_host.", monitor_hooks={5: s7_to_plc})
+
+    def hmi_writes(plant):
+        plant.poll1.send(True, write_multiple(9000, 1, 100, [0]))
+        plant.poll1.send(False, write_multiple_response(9000, 1, 100, 1))
+    scenario("new-operation-first-write",
+             "The HMI, which only ever read holding registers 100-101 on its polling connection, writes register 100: a "
+             "new_operation (Modbus function 16 never used on the edge), severity 1, T0855.", monitor_hooks={5: hmi_writes})
+
+    def hmi_reads_elsewhere(plant):
+        plant.poll1.send(True, read_holding(9001, 1, 500, 10))
+        plant.poll1.send(False, read_holding_response(9001, 1, list(range(10))))
+    scenario("near-miss-read-on-a-learned-edge",
+             "Near miss: the HMI reads registers 500-509 with the function it always uses (3). Reads are learned but only the "
+             "function is judged, so nothing alerts.", monitor_hooks={5: hmi_reads_elsewhere})
+
+    scenario("write-out-of-range",
+             "The engineering station, which learned writes to holding registers 300-301 only, writes register 400: "
+             "write_out_of_range naming the learned ranges.", monitor_hooks={8: lambda p: p.engineering(address=400, values=(7,))})
+    scenario("near-miss-write-inside-learned-range",
+             "Near miss: the engineering station writes register 301 alone, inside the learned 300-301.",
+             monitor_hooks={8: lambda p: p.engineering(address=301, values=(7,))})
+
+    def plc2_dies(plant):
+        plant.plc2_answers = None  # no requests, no answers: the device is off and the master gave up
+    scenario("device-silent",
+             "PLC2 (polled every second while learning) stops at second 5; the PLC's polling goes on, so packet time runs: "
+             "device_silent once the silence passes three cycles plus jitter.", monitor_hooks={5: plc2_dies})
+    scenario("near-miss-slower-polling",
+             "Near miss: the HMI polls PLC2 every 2 s instead of every second: slower but regular, within three cycles.",
+             plant_setup=lambda p: setattr(p, "plc2_every", 2))
+
+    scenario("asset-change-firmware",
+             "The PLC answers the engineering station's device identification with revision v3.20 where the baseline learned "
+             "v3.10: asset_change (firmware), severity 1, T0839.",
+             monitor_hooks={8: lambda p: p.engineering(revision=b"v3.20")})
+
+    def new_mac(plant):
+        impostor = Host(PLC2.ip, "00:0c:29:de:ad:01")
+        s = TCPSession(plant.cap, HMI, impostor, plant.next_port(), 502, cisn=4000, sisn=8000)
+        s.handshake()
+        s.send(True, mbap(9100, 1, struct.pack("!BHH", 4, 0, 4)))
+        s.send(False, mbap(9100, 1, struct.pack("!BB", 4, 8) + struct.pack("!4H", 1, 2, 3, 4)))
+        s.close()
+    scenario("asset-change-mac",
+             "PLC2's address answers from another MAC (a VMware OUI where the baseline has Siemens): asset_change (MAC), T0830.",
+             monitor_hooks={5: new_mac})
+
+    def malformed(plant):
+        plant.poll1.send(True, read_holding(9200, 1, 100, 0))  # quantity 0: not a valid read (1-125)
+        plant.poll1.send(False, mbap(9200, 1, struct.pack("!BB", 0x83, 3)))  # exception 3: illegal data value
+    scenario("protocol-anomaly",
+             "A Modbus read of 0 registers (valid reads ask for 1-125) on the HMI's polling connection, answered with exception 3: "
+             "protocol_anomaly.",
+             monitor_hooks={5: malformed})
+
+    def valid_exception(plant):
+        plant.poll1.send(True, read_holding(9201, 1, 9000, 2))
+        plant.poll1.send(False, mbap(9201, 1, struct.pack("!BB", 0x83, 2)))  # exception 2: illegal data address
+    scenario("near-miss-exception-is-not-an-anomaly",
+             "Near miss: the HMI reads registers the PLC does not have and gets exception 2 (illegal data address): a "
+             "well-formed answer, no protocol_anomaly.", monitor_hooks={5: valid_exception})
+
+    def plc2_pauses(plant):
+        plant.plc2_answers = None
+
+    def plc2_resumes(plant):
+        plant.plc2_answers = True
+    scenario("near-miss-polling-paused-two-cycles",
+             "Near miss: PLC2's polling pauses for two cycles and resumes: within three cycles plus jitter, no device_silent.",
+             monitor_hooks={5: plc2_pauses, 7: plc2_resumes})
+
+    def listen_only(e):
+        e.send(True, mbap(4, 1, struct.pack("!BHH", 8, 4, 0)))  # diagnostics: force listen only
+        e.send(False, mbap(4, 1, struct.pack("!BHH", 8, 4, 0)))
+    scenario("critical-operation-listen-only",
+             "The engineering station forces the PLC into listen-only mode (Modbus diagnostics 4): critical_operation, T0858. "
+             "Function 8 was learned (return query data), so there is no new_operation.",
+             monitor_hooks={8: lambda p: p.engineering(extra=listen_only)})
+    scenario("near-miss-critical-operation-allowed",
+             "Near miss: the same listen-only command, with `allowed_operations` allowing mode changes from the engineering "
+             "station (a named host) to the control zone.",
+             monitor_hooks={8: lambda p: p.engineering(extra=listen_only)},
+             config=ALLOWED_CONFIG)
+
+    scenario("cleartext-credentials",
+             "The HMI reads the historian's web page with HTTP Basic credentials: cleartext_credentials naming the user, never "
+             "the password.", monitor_hooks={6: lambda p: p.web(authorization=b"b3BlcmF0b3I6c2VjcmV0")})
+
+    scenario("external-dns",
+             "PLC2 (control zone, no internet) resolves www.facebook.com: external_dns, with the key that approval would add.",
+             monitor_hooks={3: lambda p: p.resolve("www.facebook.com")})
+    scenario("near-miss-dns-name-in-baseline",
+             "Near miss: PLC2 resolves time.windows.com, outside the zone's local domain but learned in the baseline; and "
+             "historian.plant.local, a local name. The normal stretch does both; this scenario only makes it explicit.",
+             monitor_hooks={3: lambda p: p.resolve("time.windows.com")})
+
+    def plc2_to_internet(plant):
+        s = TCPSession(plant.cap, PLC2, FACEBOOK, plant.next_port(), 443)
+        s.handshake()
+        s.send(True, b"\x16\x03\x01\x00\x05hello")
+        s.close()
+    scenario("internet-egress",
+             "PLC2 (control zone, no internet) opens TLS to a public address: internet_egress, a zone_violation (no conduit "
+             "from control to external) and a new_flow.", monitor_hooks={5: plc2_to_internet})
+    scenario("near-miss-office-to-a-new-cloud-address",
+             "Near miss: an office PC (enterprise zone, internet allowed) reaches a cloud address it never used: the internet "
+             "side of a zone allowed to reach it is not the baseline's business.",
+             monitor_hooks={4: lambda p: p.office(server=FACEBOOK)})
+
+    def vnc_into_control(plant):
+        s = TCPSession(plant.cap, OFFICE, PLC2, plant.next_port(), 5900)
+        s.handshake()
+        s.send(False, b"RFB 003.008\n")
+        s.close()
+    scenario("remote-access-vnc",
+             "An office PC opens VNC to PLC2's panel: remote_access into the control zone, a zone_violation and a new_flow.",
+             monitor_hooks={5: vnc_into_control})
+    scenario("near-miss-ssh-inside-enterprise",
+             "Near miss: SSH between two office PCs (enterprise zone), learned: not into or out of an OT zone. The normal "
+             "stretch has it; nothing alerts.")
+
+    def sensor_writes(plant):
+        s = TCPSession(plant.cap, SENSOR, PLC, plant.next_port(), 502)
+        s.handshake()
+        s.send(True, write_multiple(1, 1, 300, [5]))
+        s.send(False, write_multiple_response(1, 1, 300, 1))
+        s.close()
+    scenario("zone-violation-despite-baseline",
+             "An IoT sensor writes to the PLC, in the learning stretch and again while monitoring: the baseline learned it, but "
+             "no conduit allows iot -> control, so zone_violation is raised whatever the baseline says (and nothing else).",
+             monitor_hooks={5: sensor_writes}, learn_hooks={5: sensor_writes})
+
+    def sweep(plant):
+        for port in range(1, 31):
+            s = TCPSession(plant.cap, HMI, PLC2, 53000 + port, port)
+            s._emit(True, s.cseq, 0, SYN, b"", 0.0005)
+            s._emit(False, 0, s.cseq + 1, RST | ACK, b"", 0.0005)
+    scenario("port-scan",
+             "The HMI sweeps PLC2's ports 1-30 (refused): port_scan, T0846. Refused connections make no edges, so no new_flow.",
+             monitor_hooks={5: sweep})
+
+
+ALLOWED_CONFIG = """version: 1
+# config/spanwatch.yaml's zones and conduits, plus a named engineering station allowed to change
+# the operating mode of the control zone's devices.
+zones:
+  - name: enterprise
+    cidrs: [10.0.0.0/8]
+    internet: true
+  - name: supervisory
+    cidrs: [10.10.1.0/24]
+    local_domains: [plant.local]
+  - name: control
+    cidrs: [10.10.2.0/24, 10.20.0.0/16]
+    local_domains: [plant.local]
+  - name: iot
+    cidrs: [10.30.0.0/16, 10.40.0.0/16]
+    local_domains: [plant.local]
+conduits:
+  - {from: supervisory, to: control, services: [modbus, s7comm, dnp3]}
+  - {from: enterprise, to: supervisory, services: [tcp/443]}
+  - {from: iot, to: enterprise, services: [mqtt, dns]}
+  - {from: control, to: enterprise, services: [dns]}
+hosts:
+  - {address: 10.10.1.50, name: eng-ws-1, roles: [engineering_workstation]}
+allowed_operations:
+  - {from: [eng-ws-1], to: [control], operations: [mode_change, program_download]}
+"""
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -804,5 +1139,7 @@ if __name__ == "__main__":
         make_mqtt_fixtures()
         make_policy_fixtures()
         make_scan_fixture()
+    if what in ("scenarios", "all"):
+        make_baseline_scenarios()
     if what in ("sample", "all"):
         make_sample()

@@ -171,13 +171,16 @@ public final class BaselineLearner {
         return result
     }
 
+    /// `pollingCycle`, for tests.
+    public static func pollingCycleForTests(_ series: [[Int64]]) -> PollingCycle? { pollingCycle(series) }
+
     /// The cycle of the most-sampled request signature: the median interval, and the 90th
     /// percentile of the distance from it. Needs 5 intervals, and jitter at most half the period
     /// (otherwise the edge is not periodic, and has no cycle).
     static func pollingCycle(_ series: [[Int64]]) -> PollingCycle? {
         guard let intervals = series.max(by: { $0.count < $1.count }), intervals.count >= 5 else { return nil }
         let sorted = intervals.sorted()
-        let median = sorted[sorted.count / 2]
+        let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
         let deviations = sorted.map { abs($0 - median) }.sorted()
         let jitter = deviations[min(deviations.count - 1, deviations.count * 9 / 10)]
         guard median >= 1000, jitter * 2 <= median else { return nil }
@@ -240,25 +243,28 @@ extension BaselineEdge {
         }
     }
 
-    /// Whether the edge allows an operation; ranged writes must lie inside the learned ranges.
+    /// Whether the edge allows an operation. An edge with nothing listed for a protocol allows any
+    /// operation of it (an edge approved from a new_flow alert, before anyone restricts it); once
+    /// something is listed, every list of that protocol constrains. Write ranges constrain the
+    /// tables (DNP3 groups, S7 areas) they are listed for; a new writer is caught by its function.
     public func allows(_ operation: ObservedOperation) -> Bool {
         switch operation {
-        case .modbusUnit(let unit): modbus.units.contains(unit)
-        case .modbusFunction(let code): modbus.functions.contains(code)
+        case .modbusUnit(let unit): modbus.isEmpty || modbus.units.contains(unit)
+        case .modbusFunction(let code): modbus.isEmpty || modbus.functions.contains(code)
         case .modbusRead: true
-        case .modbusWrite(let table, let range): modbus.writes[table]?.covers(range) ?? false
-        case .dnp3Link(let link): dnp3.links.contains(link)
-        case .dnp3Function(let code): dnp3.functions.contains(code)
-        case .dnp3Group(let group): dnp3.groups.contains(group)
-        case .dnp3Write(let group, let range): dnp3.writes[group]?.covers(range) ?? false
-        case .s7Function(let name): s7comm.functions.contains(name)
-        case .s7Write(let area, let range): s7comm.writes[area]?.covers(range) ?? false
-        case .s7PIService(let name): s7comm.piServices.contains(name)
-        case .mqttClientID(let id): mqtt.clientIDs.contains(id) || mqtt.clientIDs.count >= BaselineEdge.maximumNames
-        case .mqttPublish(let topic): mqtt.publish.contains(topic) || mqtt.publish.count >= BaselineEdge.maximumNames
-        case .mqttSubscribe(let filter): mqtt.subscribe.contains(filter) || mqtt.subscribe.count >= BaselineEdge.maximumNames
-        case .httpMethod(let method): http.methods.contains(method) || http.methods.count >= BaselineEdge.maximumNames
-        case .httpHost(let host): http.hosts.contains(host) || http.hosts.count >= BaselineEdge.maximumNames
+        case .modbusWrite(let table, let range): modbus.writes[table].map { $0.isEmpty || $0.covers(range) } ?? true
+        case .dnp3Link(let link): dnp3.isEmpty || dnp3.links.contains(link)
+        case .dnp3Function(let code): dnp3.isEmpty || dnp3.functions.contains(code)
+        case .dnp3Group(let group): dnp3.isEmpty || dnp3.groups.contains(group)
+        case .dnp3Write(let group, let range): dnp3.writes[group].map { $0.isEmpty || $0.covers(range) } ?? true
+        case .s7Function(let name): s7comm.isEmpty || s7comm.functions.contains(name)
+        case .s7Write(let area, let range): s7comm.writes[area].map { $0.isEmpty || $0.covers(range) } ?? true
+        case .s7PIService(let name): s7comm.isEmpty || s7comm.piServices.contains(name)
+        case .mqttClientID(let id): mqtt.isEmpty || mqtt.clientIDs.contains(id) || mqtt.clientIDs.count >= BaselineEdge.maximumNames
+        case .mqttPublish(let topic): mqtt.isEmpty || mqtt.publish.contains(topic) || mqtt.publish.count >= BaselineEdge.maximumNames
+        case .mqttSubscribe(let filter): mqtt.isEmpty || mqtt.subscribe.contains(filter) || mqtt.subscribe.count >= BaselineEdge.maximumNames
+        case .httpMethod(let method): http.isEmpty || http.methods.contains(method) || http.methods.count >= BaselineEdge.maximumNames
+        case .httpHost(let host): http.isEmpty || http.hosts.contains(host) || http.hosts.count >= BaselineEdge.maximumNames
         }
     }
 }

@@ -146,6 +146,8 @@ public struct ZonePolicy: Sendable, Equatable {
     /// otherwise a conduit from → to must carry the service.
     public func allows(from: String, to: String, transport: TransportLayer, serverPort: UInt16, app: AppProtocol) -> Bool {
         if from == to { return true }
+        // A zone allowed to reach the internet may open anything to the outside.
+        if to == ZonePolicy.external, zones.contains(where: { $0.name == from && $0.internetAllowed }) { return true }
         return conduits.contains { conduit in
             conduit.from == from && conduit.to == to
                 && conduit.services.contains { $0.matches(transport: transport, serverPort: serverPort, app: app) }
