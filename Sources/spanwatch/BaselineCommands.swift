@@ -47,15 +47,35 @@ struct BaselineCommand: ParsableCommand {
         func run() throws {
             let before = Set(try BaselineCommand.load(old).keyLines())
             let after = Set(try BaselineCommand.load(new).keyLines())
-            let removed = before.subtracting(after).sorted()
-            let added = after.subtracting(before).sorted()
-            if removed.isEmpty && added.isEmpty {
+            var removed = before.subtracting(after).sorted()
+            var added = after.subtracting(before).sorted()
+            // A value that changed (a polling cycle, an identity field) is one `~` line, not - and +.
+            var changed: [String] = []
+            for line in removed {
+                guard let stem = Diff.stem(line), let index = added.firstIndex(where: { Diff.stem($0) == stem }) else { continue }
+                changed.append("~ \(line) -> \(added[index].dropFirst(stem.count).trimmingPrefix(" "))")
+                added.remove(at: index)
+                removed.removeAll { $0 == line }
+            }
+            if removed.isEmpty && added.isEmpty && changed.isEmpty {
                 print("no differences")
                 return
             }
             for line in removed { print("- \(line)") }
+            for line in changed { print(line) }
             for line in added { print("+ \(line)") }
-            print("# \(added.count) added, \(removed.count) removed")
+            print("# \(added.count) added, \(changed.count) changed, \(removed.count) removed")
+        }
+
+        /// The part of a key line that names what has a value: `edge E | polling`, `host H | identity firmware`.
+        static func stem(_ line: String) -> String? {
+            if let range = line.range(of: " | polling ") { return String(line[..<range.upperBound].dropLast()) }
+            if let range = line.range(of: " | identity ") {
+                let rest = line[range.upperBound...]
+                guard let space = rest.firstIndex(of: " ") else { return nil }
+                return String(line[..<space])
+            }
+            return nil
         }
     }
 

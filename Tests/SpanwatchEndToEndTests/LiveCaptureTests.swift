@@ -15,13 +15,23 @@ import Testing
     }
 
     @discardableResult
-    static func run(_ arguments: [String], timeout: TimeInterval = 30) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], timeout: TimeInterval = 30, input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = Pipe()
+        // Standard error goes to a file: a pipe nobody reads could fill and stall the process.
+        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("spanwatch-test-stderr-\(UUID().uuidString)").path
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { unlink(errorPath) }
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
+        if let input {
+            let inputPipe = Pipe()
+            process.standardInput = inputPipe
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            inputPipe.fileHandleForWriting.closeFile()
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         var data = Data()
@@ -31,7 +41,8 @@ import Testing
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         data.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), errors)
     }
 
     /// The Modbus objects of every transaction, in order (timestamps and flow ids differ live).
