@@ -14,8 +14,9 @@ public struct CaptureSummary: Sendable {
     public var kernel: [String: KernelCounters] = [:]
 }
 
-/// Set from a signal handler; the capture loop polls it.
+/// Set from signal handlers; the capture loop polls them.
 nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+nonisolated(unsafe) var reloadRequested: sig_atomic_t = 0
 
 /// Feeds captured frames to the engine: files one after another, or live interfaces.
 public enum CaptureRunner {
@@ -59,9 +60,11 @@ public enum CaptureRunner {
 
     /// Live capture on a dedicated thread-like loop (the caller's thread): poll() over every
     /// interface, read what is ready, expire flows on wall time while the link is quiet.
-    /// Returns on SIGINT/SIGTERM or after `duration` seconds.
+    /// Returns on SIGINT/SIGTERM or after `duration` seconds. SIGUSR2 calls `reload` (between
+    /// packets, on the capture loop: the baseline is swapped with no lock and no packet lost).
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
-                               processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil) throws(CaptureError) -> CaptureSummary {
+                               processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
+                               reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         var handles = [PcapHandle]()
         for name in interfaces {
             let handle = try PcapHandle.openLive(interface: name, options: options)
@@ -78,6 +81,10 @@ public enum CaptureRunner {
             if let duration, monotonicSeconds() - started >= duration { break }
             if let packetLimit, frames >= packetLimit { break }
             _ = poll(&descriptors, nfds_t(descriptors.count), 100)
+            if reloadRequested != 0 {
+                reloadRequested = 0
+                reload?()
+            }
             var any = false
             for (i, handle) in handles.enumerated() {
                 let linkType = handle.linkType
@@ -110,6 +117,8 @@ public enum CaptureRunner {
         stopRequested = 0
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
+        reloadRequested = 0
+        signal(SIGUSR2) { _ in reloadRequested = 1 }
     }
 
     static func monotonicSeconds() -> Double {

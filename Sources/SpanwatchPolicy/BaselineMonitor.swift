@@ -9,7 +9,8 @@ final class BaselineMonitor {
     let baseline: Baseline
     /// Edges in a fixed order; flows cache their index (`Flow.baselineEdge`).
     let edgeKeys: [EdgeKey]
-    let edges: [BaselineEdge]
+    /// nil for an edge a reloaded baseline no longer has (flows still point at its number).
+    let edges: [BaselineEdge?]
     let edgeIndex: [EdgeKey: Int32]
 
     /// Polling edges: when their device last answered, in packet time.
@@ -23,16 +24,18 @@ final class BaselineMonitor {
     var watchOfEdge: [Int32: Int] = [:]
     var monitoringSince: Timestamp? = nil
 
-    /// `order` keeps the edge numbering of a learner that hands over (its flows keep their index).
-    init(_ baseline: Baseline, order: [EdgeKey]? = nil) {
+    /// `order` keeps the edge numbering of a learner that hands over, or of the baseline a reload
+    /// replaces: open flows keep the number of their edge.
+    init(_ baseline: Baseline, order: [EdgeKey] = []) {
         self.baseline = baseline
-        edgeKeys = order.map { $0.filter { baseline.edges[$0] != nil } } ?? baseline.edges.keys.sorted()
-        edges = edgeKeys.map { baseline.edges[$0]! }
+        let known = Set(order)
+        edgeKeys = order + baseline.edges.keys.filter { !known.contains($0) }.sorted()
+        edges = edgeKeys.map { baseline.edges[$0] }
         var index: [EdgeKey: Int32] = [:]
-        for (position, key) in edgeKeys.enumerated() { index[key] = Int32(position) }
+        for (position, key) in edgeKeys.enumerated() where edges[position] != nil { index[key] = Int32(position) }
         edgeIndex = index
         for (position, edge) in edges.enumerated() {
-            guard let cycle = edge.polling else { continue }
+            guard let cycle = edge?.polling else { continue }
             watchOfEdge[Int32(position)] = watches.count
             watches.append(Watch(edge: position, cycle: cycle, lastAnswer: nil, silent: false))
         }
@@ -119,9 +122,8 @@ final class BaselineMonitor {
     /// Operations of a protocol event on a learned edge. One finding per event: a function the
     /// edge never used is the `new_operation`; only a known write function is judged by range.
     func checkOperations(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
-        guard flow.baselineEdge >= 0 else { return }
+        guard flow.baselineEdge >= 0, let edge = edges[Int(flow.baselineEdge)] else { return }
         let index = Int(flow.baselineEdge)
-        let edge = edges[index]
         if PollingSignature.isAnswer(body), let watch = watchOfEdge[flow.baselineEdge] {
             watches[watch].lastAnswer = context.timestamp
             watches[watch].silent = false

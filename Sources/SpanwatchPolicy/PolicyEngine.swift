@@ -57,9 +57,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
         ledger = AlertLedger(settings: settings.alerts)
     }
 
-    /// Checks traffic against this baseline from now on (the baseline alerts start).
+    /// Checks traffic against this baseline from now on (the baseline alerts start). Replacing a
+    /// baseline (a reload) keeps open flows on their edges; a learner's work is dropped.
     public func monitor(with baseline: Baseline) {
-        monitor = BaselineMonitor(baseline)
+        monitor = BaselineMonitor(baseline, order: monitor?.edgeKeys ?? [])
+        learner = nil
+        learnDuration = nil
     }
 
     /// The loaded baseline, if monitoring with one.

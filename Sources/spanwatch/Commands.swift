@@ -143,9 +143,20 @@ struct Run: ParsableCommand {
         let processor = assembly.processor
         let summary: CaptureSummary
         do {
-            summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration)
+            let baselinePath = baseline ?? configuration.baselinePath
+            summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration) {
+                // SIGUSR2: reload the baseline; a broken file keeps the one in use.
+                guard let baselinePath, let policy = assembly.policy else { return }
+                do {
+                    let reloaded = try BaselineFile.load(path: baselinePath)
+                    policy.monitor(with: reloaded)
+                    FileHandle.standardError.write("spanwatch: reloaded \(baselinePath): \(reloaded.summary)\n")
+                } catch {
+                    FileHandle.standardError.write("spanwatch: \(error); keeping the baseline in use\n")
+                }
+            }
         } catch {
-            throw fail(error.description)
+            throw fail("\(error)")
         }
         writer.flush()
         reportSummary(summary, processor: processor, policy: assembly.policy)
