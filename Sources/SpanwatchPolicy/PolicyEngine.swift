@@ -127,12 +127,13 @@ public final class PolicyEngine: EventSink, FlowObserver {
                 if case .dns(let event) = body, !event.message.isResponse, !policy.isEmpty {
                     checkQuery(event, flow: flow, context: context)
                 }
-                checkOperations(body, flow: flow, context: context)
+                let critical = checkOperations(body, flow: flow, context: context)
                 if let learner {
                     learner.learnEvent(body, flow: flow, direction: context.direction, at: context.timestamp)
                 } else if let monitor {
                     if context.direction == .toClient || PollingSignature.isAnswer(body) { serverAnswered(flow, context: context) }
-                    monitor.checkOperations(body, flow: flow, context: context, engine: self)
+                    // A critical operation is its own finding: no new_operation for the same event.
+                    if !critical { monitor.checkOperations(body, flow: flow, context: context, engine: self) }
                     monitor.checkIdentity(body, flow: flow, context: context, engine: self)
                 }
             }
@@ -359,28 +360,34 @@ public final class PolicyEngine: EventSink, FlowObserver {
               key: "remote_access|\(flow.clientIP)|\(flow.serverIP)|\(tool)", context: context)
     }
 
-    private func checkOperations(_ body: EventBody, flow: Flow, context: EventContext) {
+    /// Critical operations and cleartext credentials; returns whether a critical operation was
+    /// found (allowed or not).
+    @discardableResult
+    private func checkOperations(_ body: EventBody, flow: Flow, context: EventContext) -> Bool {
         switch body {
         case .modbus, .dnp3, .s7comm:
-            guard let finding = CriticalOperations.find(body) else { return }
+            guard let finding = CriticalOperations.find(body) else { return false }
             let category = finding.category
-            if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return }
+            if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return true }
             raise(AlertEvent(kind: .criticalOperation, severity: 1, signatureID: 9_000_004,
                              signature: "SPANWATCH critical operation: \(finding.operation) from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
                              category: "Attempted Administrator Privilege Gain", technique: finding.technique,
                              fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: body),
                   key: "critical_operation|\(flow.clientIP)|\(flow.serverIP)|\(finding.operation)", context: context)
+            return true
         case .http(let event):
             guard let request = event.request, let scheme = request.authorizationScheme,
-                  String(decoding: scheme, as: UTF8.self).lowercased() == "basic" else { return }
+                  String(decoding: scheme, as: UTF8.self).lowercased() == "basic" else { return false }
             let user = request.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
             cleartext("HTTP Basic", user: user, flow: flow, body: body, context: context)
+            return false
         case .mqtt(let event):
-            guard event.message.type == 1, event.message.passwordPresent else { return }
+            guard event.message.type == 1, event.message.passwordPresent else { return false }
             let user = event.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
             cleartext("MQTT CONNECT", user: user, flow: flow, body: body, context: context)
+            return false
         default:
-            return
+            return false
         }
     }
 

@@ -94,11 +94,31 @@ public enum Service: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether a flow with this transport, server port and (detected) application is this service.
+    /// A flow that ended without carrying any payload (`app` unknown: refused, or to a device that
+    /// never answered) cannot show its protocol; on the protocol's registered port it gets the
+    /// benefit of the doubt, so a poller retrying a dead PLC is not a zone violation.
     public func matches(transport: TransportLayer, serverPort: UInt16, app: AppProtocol) -> Bool {
         switch self {
         case .any: true
-        case .application(let proto): app == proto
+        case .application(let proto):
+            app == proto || (app == .unknown && Service.registeredPorts(proto).contains(serverPort)
+                && (transport == .tcp || (transport == .udp && (proto == .dns || proto == .dnp3))))
         case .port(let wanted, let port): wanted == transport && (port == nil || port == serverPort)
+        }
+    }
+}
+
+extension Service {
+    /// IANA-registered ports of the protocols spanwatch parses.
+    static func registeredPorts(_ proto: AppProtocol) -> [UInt16] {
+        switch proto {
+        case .modbus: [502]
+        case .dnp3: [20000]
+        case .s7comm: [102]
+        case .dns: [53]
+        case .http: [80]
+        case .mqtt: [1883]
+        default: []
         }
     }
 }

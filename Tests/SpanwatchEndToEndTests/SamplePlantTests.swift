@@ -1,0 +1,63 @@
+import Foundation
+import SpanwatchApp
+import SpanwatchCapture
+import SpanwatchFlow
+import SpanwatchPolicy
+import SpanwatchWire
+import Testing
+
+/// The main job on the bundled sample plant (real pymodbus, python-snap7, mosquitto, dnsmasq
+/// and http.server traffic between network namespaces; scripts/sample-plant/): learn the first
+/// minute, monitor the rest. Every planted attack raises its alert, and nothing else does.
+@Suite struct SamplePlantTests {
+    static let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+    static let config = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/spanwatch.yaml").path
+
+    /// Learns for `seconds` of packet time, then monitors; returns the alerts (not aggregates) and
+    /// the packet time of the first frame.
+    static func run(learningFor seconds: Int64) throws -> (alerts: [(time: Timestamp, alert: AlertEvent)], start: Timestamp) {
+        let configuration = try SpanwatchConfiguration.load(path: config)
+        let sink = CollectingSink()
+        let assembly = EngineAssembly(configuration: configuration, output: sink,
+                                      baseline: .learn(merging: Baseline(), duration: seconds * 1_000_000) { _ in })
+        _ = CaptureRunner.runOffline([try PcapHandle.openOffline(path: capture)], processor: assembly.processor)
+        let start = try #require(sink.records.map(\.timestamp).min())
+        let alerts = sink.records.compactMap { record -> (Timestamp, AlertEvent)? in
+            if case .alert(let alert) = record.body, alert.aggregate == nil { return (record.timestamp, alert) }
+            return nil
+        }
+        return (alerts, start)
+    }
+
+    @Test func everyPlantedAttackIsFoundAndNothingElse() throws {
+        let (alerts, start) = try Self.run(learningFor: 60)
+        let found = alerts.map { "\($0.alert.kind.rawValue): \($0.alert.signature)" }
+        func has(_ kind: AlertEvent.Kind, _ fragment: String) -> Bool {
+            alerts.contains { $0.alert.kind == kind && $0.alert.signature.contains(fragment) }
+        }
+        #expect(has(.newHost, "new host: 10.10.1.99"), "\(found)")  // the laptop writing registers (65 s)
+        #expect(has(.newFlow, "10.10.1.99 -> 10.10.2.20 (plc-1) tcp/502 modbus"))
+        #expect(has(.externalDNS, "resolved www.facebook.com"))  // the HMI wants Facebook (70 s)
+        #expect(has(.internetEgress, "reached 203.0.113.35 (www.facebook.com)"))
+        #expect(has(.criticalOperation, "S7 PLC STOP from 10.10.1.50 (eng-ws-1)"))  // 75 s
+        #expect(has(.criticalOperation, "DNP3 COLD_RESTART from 10.20.1.5 (scada-master)"))  // 80 s
+        #expect(has(.portScan, "10.10.1.99"))  // 85 s
+        #expect(has(.cleartextCredentials, "HTTP Basic password for 'operator'"))  // 88 s
+        #expect(has(.cleartextCredentials, "MQTT CONNECT password for 'sensor7'"))  // 90 s
+        #expect(has(.deviceSilent, "10.10.2.21 (plc-2) has not answered"))  // 92 s
+        // Nothing from the normal plant: the first alert is the first attack, and every alert
+        // involves an attacker, the HMI's internet detour, or a planted command.
+        let firstAttack = start + 64_000_000
+        #expect(alerts.allSatisfy { $0.time >= firstAttack }, "\(alerts.filter { $0.time < firstAttack }.map(\.alert.signature))")
+        #expect(!has(.deviceSilent, "plc-1"))
+        #expect(alerts.count == 13, "\(found)")
+    }
+
+    /// No false positives: learning on a shorter stretch (40 s) and monitoring the normal traffic
+    /// after it (40-64 s, before the first attack) raises nothing.
+    @Test func aLaterStretchOfNormalTrafficRaisesNothing() throws {
+        let (alerts, start) = try Self.run(learningFor: 40)
+        let normal = alerts.filter { $0.time < start + 64_000_000 }
+        #expect(normal.isEmpty, "\(normal.map(\.alert.signature))")
+    }
+}

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""The roles of the sample plant, one per network namespace (see make-sample-plant.sh).
+
+Real protocol implementations talk here: pymodbus (Modbus/TCP servers and clients),
+python-snap7 (an S7 PLC server and an engineering client), mosquitto (MQTT, started by the
+shell script), dnsmasq (DNS), Python's http.server. DNP3 has no packaged Python
+implementation, so the outstation and master below speak it over real TCP sockets with the
+link-layer CRCs, transport and application headers of IEEE 1815 built here.
+
+Every role runs for a bounded time (its last argument, in seconds) and then exits.
+
+    python3 plant.py ROLE SECONDS
+"""
+import base64
+import http.server
+import logging
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+logging.basicConfig(level=logging.ERROR)
+ROLE, SECONDS = sys.argv[1], float(sys.argv[2])
+DEADLINE = time.monotonic() + SECONDS
+T0 = float(os.environ.get("PLANT_T0", time.time()))  # the common start, so attacks land in their stretch
+
+
+def at(offset):
+    """Sleeps until `offset` seconds after the plant's start."""
+    delay = T0 + offset - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def alive():
+    return time.monotonic() < DEADLINE
+
+
+# --- Modbus (pymodbus) --------------------------------------------------------------------
+def modbus_server(vendor, product, revision):
+    from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+    from pymodbus.device import ModbusDeviceIdentification
+    from pymodbus.server import StartTcpServer
+    store = ModbusSlaveContext(hr=ModbusSequentialDataBlock(0, list(range(1000))),
+                               ir=ModbusSequentialDataBlock(0, list(range(100))))
+    identity = ModbusDeviceIdentification(info_name={"VendorName": vendor, "ProductCode": product, "MajorMinorRevision": revision})
+    threading.Timer(SECONDS, lambda: os._exit(0)).start()
+    StartTcpServer(context=ModbusServerContext(slaves=store, single=True), identity=identity, address=("0.0.0.0", 502))
+
+
+def modbus_client(host):
+    from pymodbus.client import ModbusTcpClient
+    client = ModbusTcpClient(host, port=502, timeout=0.5, retries=0)
+    client.connect()
+    return client
+
+
+def hmi():
+    """Polls PLC1 (holding 100-101) and PLC2 (input 0-3) every second, one connection and one
+    thread per PLC (as an HMI's drivers do), and reads the historian's page every 10 s."""
+    def poll(host, read):
+        client = modbus_client(host)
+        while alive():
+            started = time.monotonic()
+            try:
+                if not client.connected:
+                    client.connect()
+                read(client)
+            except Exception:
+                client.close()
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+    threads = [threading.Thread(target=poll, args=("10.10.2.20", lambda c: c.read_holding_registers(100, 2, slave=1)), daemon=True),
+               threading.Thread(target=poll, args=("10.10.2.21", lambda c: c.read_input_registers(0, 4, slave=1)), daemon=True)]
+    for thread in threads:
+        thread.start()
+    tick = 0
+    while alive():
+        if tick % 10 == 5:
+            historian_page(authorization=None)
+        tick += 1
+        time.sleep(1.0)
+
+
+def engineering():
+    """Writes a setpoint and reads the PLC's identity at 20 s; reads DB1 of the S7 PLC every 5 s;
+    at 75 s stops the S7 PLC (the attack: a PLC STOP from the engineering station)."""
+    import snap7
+    at(20)
+    client = modbus_client("10.10.2.20")
+    client.write_registers(300, [1500, 1600], slave=1)
+    client.read_device_information()
+    client.close()
+    s7 = snap7.client.Client()
+    s7.connect("10.10.2.40", 0, 1)
+    stopped = False
+    while alive():
+        try:
+            s7.db_read(1, 0, 8)
+            if time.time() - T0 >= 75 and not stopped:
+                stopped = True
+                s7.plc_stop()
+        except Exception:  # a stopped PLC may hang up; the engineer reconnects
+            s7 = snap7.client.Client()
+            try:
+                s7.connect("10.10.2.40", 0, 1)
+            except Exception:
+                pass
+        time.sleep(5.0)
+
+
+def rogue():
+    """A laptop nobody knows: at 65 s writes holding registers of PLC1; at 85 s sweeps PLC2's ports."""
+    at(65)
+    client = modbus_client("10.10.2.20")
+    client.write_registers(100, [0, 0], slave=1)
+    client.close()
+    at(85)
+    for port in range(1, 41):
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            try:
+                s.connect(("10.10.2.21", port))
+            except OSError:
+                pass
+
+
+def s7_plc():
+    import snap7
+    from snap7.type import SrvArea
+    server = snap7.server.Server()
+    db1 = bytearray(64)
+    server.register_area(SrvArea.DB, 1, db1)
+    server.start(tcp_port=102)
+    while alive():
+        time.sleep(0.5)
+    server.stop()
+
+
+# --- DNP3 (IEEE 1815) over TCP -------------------------------------------------------------
+def dnp3_crc(data):
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA6BC if crc & 1 else crc >> 1
+    return struct.pack("<H", ~crc & 0xFFFF)
+
+
+def dnp3_frame(user_data, destination, source, master):
+    control = 0xC4 if master else 0x44  # DIR (master) | PRM | unconfirmed user data
+    header = struct.pack("<BBBBHH", 0x05, 0x64, 5 + len(user_data), control, destination, source)
+    out = header + dnp3_crc(header)
+    for index in range(0, len(user_data), 16):
+        block = user_data[index:index + 16]
+        out += block + dnp3_crc(block)
+    return out
+
+
+def dnp3_read_frame(sock):
+    head = sock.recv(10, socket.MSG_WAITALL)
+    if len(head) < 10:
+        return None
+    length = head[2] - 5
+    blocks = length + 2 * ((length + 15) // 16)
+    body = sock.recv(blocks, socket.MSG_WAITALL)
+    data = b""
+    while body:
+        data += body[:16] if len(body) > 18 else body[:-2]
+        body = body[18:]
+    return data[:length]
+
+
+def rtu():
+    """A DNP3 outstation (address 10) answering reads with binary inputs and analog values, and
+    a cold restart with a time delay."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", 20000))
+    listener.listen(1)
+    listener.settimeout(1.0)
+    sequence = 0
+    while alive():
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        conn.settimeout(1.0)
+        while alive():
+            try:
+                data = dnp3_read_frame(conn)
+            except socket.timeout:
+                continue
+            if not data:
+                break
+            app_seq, function = data[1] & 0x0F, data[2]
+            if function == 1:  # READ: g1v2 four binary inputs, g30v1 two analog inputs
+                objects = bytes([1, 2, 0x00, 0, 3, 0x81, 0x81, 0x01, 0x81]) + bytes([30, 1, 0x00, 0, 1]) + struct.pack("<BiBi", 1, 2048, 1, 17)
+            elif function == 13:  # COLD_RESTART: g52v2 time delay, and IIN device restart
+                objects = bytes([52, 2, 0x07, 1]) + struct.pack("<H", 5000)
+            else:
+                objects = b""
+            iin = b"\x80\x00" if function == 13 else b"\x00\x00"
+            response = bytes([0xC0 | sequence & 0x3F, 0xC0 | app_seq, 0x81]) + iin + objects
+            sequence += 1
+            conn.sendall(dnp3_frame(response, destination=1, source=10, master=False))
+        conn.close()
+
+
+def scada():
+    """The DNP3 master (address 1) polls class 0 every 2 s; at 80 s it sends a COLD_RESTART."""
+    sock = socket.create_connection(("10.20.2.30", 20000), timeout=2.0)
+    sequence = 0
+    restarted = False
+    while alive():
+        if time.time() - T0 >= 80 and not restarted:
+            function, objects, restarted = 13, b"", True
+        else:
+            function, objects = 1, bytes([60, 1, 0x06])  # class 0 data, all points
+        request = bytes([0xC0 | sequence & 0x3F, 0xC0 | sequence & 0x0F, function]) + objects
+        sock.sendall(dnp3_frame(request, destination=10, source=1, master=True))
+        dnp3_read_frame(sock)
+        sequence += 1
+        time.sleep(2.0)
+    sock.close()
+
+
+# --- HTTP: the historian's trend page (Basic auth optional, as such pages are) ---------------
+class Historian(http.server.BaseHTTPRequestHandler):
+    server_version = "historian/2.1"
+
+    def do_GET(self):
+        body = b"<html><body>trend</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def historian():
+    server = http.server.HTTPServer(("0.0.0.0", 80), Historian)
+    server.timeout = 0.5
+    while alive():
+        server.handle_request()
+
+
+def historian_page(authorization):
+    headers = f"GET /trend HTTP/1.1\r\nHost: historian.plant.local\r\nUser-Agent: hmi-panel/4.2\r\n"
+    if authorization:
+        headers += "Authorization: Basic " + base64.b64encode(authorization.encode()).decode() + "\r\n"
+    try:
+        with socket.create_connection(("10.10.1.80", 80), timeout=1.0) as s:
+            s.sendall((headers + "Connection: close\r\n\r\n").encode())
+            while s.recv(4096):
+                pass
+    except OSError:
+        pass
+
+
+def operator():
+    """At 88 s an operator opens the historian page from the HMI with a password, in clear."""
+    at(88)
+    historian_page(authorization="operator:Sup3rSecret")
+
+
+# --- DNS lookups through the plant resolver (dnsmasq) -----------------------------------------
+def dns_query(name, server="10.0.0.53"):
+    ident = int(time.time() * 1000) & 0xFFFF
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack("!HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(1.0)
+        s.sendto(struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0) + question, (server, 53))
+        try:
+            reply = s.recv(512)
+        except socket.timeout:
+            return None
+    return socket.inet_ntoa(reply[-4:]) if len(reply) >= 4 and reply[3] & 0x0F == 0 else None
+
+
+def hmi_lookups():
+    """The HMI resolves its historian every 20 s; at 70 s it resolves www.facebook.com and opens
+    TLS to the answer (the sewing machine that wants Facebook)."""
+    while alive():
+        elapsed = time.time() - T0
+        dns_query("historian.plant.local")
+        if 70 <= elapsed < 90:
+            address = dns_query("www.facebook.com")
+            if address:
+                try:
+                    with socket.create_connection((address, 443), timeout=1.0) as s:
+                        s.sendall(b"\x16\x03\x01\x00\x05hello")
+                        s.recv(64)
+                except OSError:
+                    pass
+            time.sleep(30)
+        time.sleep(20)
+
+
+def internet():
+    """Something on the internet answering TLS hellos on 443."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", 443))
+    listener.listen(4)
+    listener.settimeout(0.5)
+    while alive():
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        with conn:
+            conn.settimeout(1.0)
+            try:
+                conn.recv(64)
+                conn.sendall(b"\x16\x03\x03\x00\x05world")
+            except OSError:
+                pass
+
+
+ROLES = {
+    "plc1": lambda: modbus_server("Schneider Electric", "BMX P34 2020", "v3.10"),
+    "plc2": lambda: modbus_server("Siemens", "SIMATIC ET 200SP", "V4.2"),
+    "plc3": s7_plc, "hmi": hmi, "eng": engineering, "rogue": rogue, "rtu": rtu, "scada": scada,
+    "historian": historian, "operator": operator, "hmi-lookups": hmi_lookups, "internet": internet,
+}
+
+if __name__ == "__main__":
+    ROLES[ROLE]()
