@@ -97,7 +97,7 @@ public enum BaselineFile {
         }
         if !edge.dnp3.isEmpty || !edge.dnp3.writes.isEmpty || !edge.dnp3.groups.isEmpty {
             out += "    dnp3:\n"
-            list("links", edge.dnp3.links.sorted().map(quoted), into: &out)
+            list("links", edge.dnp3.links.sorted().map { quoted($0.description) }, into: &out)
             list("functions", edge.dnp3.functions.sorted().map { DNP3Function(rawValue: $0).name }, into: &out)
             list("groups", edge.dnp3.groups.sorted().map(String.init), into: &out)
             ranges("writes", edge.dnp3.writes.map { ("g\($0.key)", $0.value) }, into: &out)
@@ -295,7 +295,14 @@ public enum BaselineFile {
             let p = "\(path).dnp3"
             let m = try reader.mapping(node, path: p)
             try reader.allowOnly(m, ["links", "functions", "groups", "writes"], path: p, node: node)
-            if let links = m["links"] { edge.dnp3.links = Set(try reader.stringList(links, path: "\(p).links")) }
+            if let links = m["links"] {
+                for text in try reader.stringList(links, path: "\(p).links") {
+                    guard let pair = DNP3LinkPair(Substring(text)) else {
+                        throw ConfigurationError("\(reader.at(links)): '\(p).links' has '\(text)', not MASTER>OUTSTATION link addresses like 1>10")
+                    }
+                    edge.dnp3.links.insert(pair)
+                }
+            }
             if let functions = m["functions"] {
                 for name in try reader.stringList(functions, path: "\(p).functions") {
                     guard let operation = ObservedOperation.parse(Substring("dnp3.function \(name)")), case .dnp3Function(let code) = operation else {

@@ -50,6 +50,17 @@ public enum AssetIdentity {
         }
     }
 
+    /// A cheap test before `identity`: whether the event can reveal an identity at all.
+    public static func mayCarryIdentity(_ body: EventBody) -> Bool {
+        switch body {
+        case .modbus(let transaction): transaction.deviceIdentification != nil
+        case .s7comm(let event): if case .s7comm(let pdu) = event.payload { pdu.hasIdentity } else { false }
+        case .dnp3(let event): !event.fragment.deviceAttributes.isEmpty
+        case .http(let event): event.response?.server != nil
+        default: false
+        }
+    }
+
     /// The roles of the flow's client and server once its protocol is known.
     public static func roles(_ app: AppProtocol) -> (client: String, server: String)? {
         switch app {

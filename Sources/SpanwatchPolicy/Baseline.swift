@@ -211,8 +211,8 @@ public struct ModbusOperations: Sendable, Equatable {
 }
 
 public struct DNP3Operations: Sendable, Equatable {
-    /// Link addresses as `master>outstation` pairs.
-    public var links: Set<String> = []
+    /// Link addresses of master and outstation.
+    public var links: Set<DNP3LinkPair> = []
     /// Request function codes.
     public var functions: Set<UInt8> = []
     /// Object groups used in requests.

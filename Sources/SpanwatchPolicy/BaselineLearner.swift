@@ -30,6 +30,8 @@ public final class BaselineLearner {
     public private(set) var baseline: Baseline
     public private(set) var counters = Counters()
     var edgeKeys: [EdgeKey] = []
+    /// The edges learned, by slot (mutated in place: a per-event update copies no set).
+    var edges: [BaselineEdge] = []
     var edgeIndex: [EdgeKey: Int32] = [:]
     var timers: [[RequestTimer]] = []
     let zonePolicy: ZonePolicy
@@ -38,7 +40,10 @@ public final class BaselineLearner {
     public init(merging existing: Baseline = Baseline(), zonePolicy: ZonePolicy = ZonePolicy()) {
         baseline = existing
         self.zonePolicy = zonePolicy
-        for key in existing.edges.keys.sorted() { _ = slot(for: key) }
+        for key in existing.edges.keys.sorted() {
+            if let index = slot(for: key) { edges[Int(index)] = existing.edges[key]! }
+        }
+        baseline.edges = [:]
     }
 
     /// Whether an address is a plant host worth a baseline entry: not multicast or broadcast, and
@@ -58,11 +63,10 @@ public final class BaselineLearner {
         let key = EdgeKey(flow)
         guard let index = slot(for: key) else { return }
         flow.baselineEdge = index
-        var edge = baseline.edges[key] ?? BaselineEdge()
-        edge.flows += 1
-        if edge.firstSeen == nil || time < edge.firstSeen! { edge.firstSeen = time }
-        if edge.lastSeen == nil || time > edge.lastSeen! { edge.lastSeen = time }
-        baseline.edges[key] = edge
+        let position = Int(index)
+        edges[position].flows += 1
+        if edges[position].firstSeen == nil || time < edges[position].firstSeen! { edges[position].firstSeen = time }
+        if edges[position].lastSeen == nil || time > edges[position].lastSeen! { edges[position].lastSeen = time }
     }
 
     /// The server of a flow answered (once per flow).
@@ -94,6 +98,7 @@ public final class BaselineLearner {
         }
         let index = Int32(edgeKeys.count)
         edgeKeys.append(key)
+        edges.append(BaselineEdge())
         edgeIndex[key] = index
         timers.append([])
         return index
@@ -111,11 +116,8 @@ public final class BaselineLearner {
         }
         guard flow.baselineEdge >= 0 else { return }
         let index = Int(flow.baselineEdge)
-        let key = edgeKeys[index]
-        var edge = baseline.edges[key] ?? BaselineEdge()
-        ObservedOperations.visit(body, direction: direction) { edge.insert($0) }
-        if edge.lastSeen == nil || time > edge.lastSeen! { edge.lastSeen = time }
-        baseline.edges[key] = edge
+        ObservedOperations.visit(body, direction: direction) { edges[index].insert($0) }
+        if edges[index].lastSeen == nil || time > edges[index].lastSeen! { edges[index].lastSeen = time }
         if let signature = PollingSignature.of(body) { timeRequest(signature, edge: index, at: time) }
     }
 
@@ -160,12 +162,13 @@ public final class BaselineLearner {
     /// The baseline learned so far, with the polling cycles of request/response edges.
     public func finish() -> Baseline {
         var result = baseline
-        for (index, key) in edgeKeys.enumerated() where index < timers.count {
-            guard let cycle = BaselineLearner.pollingCycle(timers[index].map(\.intervals)) else { continue }
-            guard var edge = result.edges[key] else { continue }
-            var merged = BaselineEdge()
-            merged.polling = cycle
-            edge.merge(merged)
+        for (index, key) in edgeKeys.enumerated() {
+            var edge = edges[index]
+            if let cycle = BaselineLearner.pollingCycle(timers[index].map(\.intervals)) {
+                var timed = BaselineEdge()
+                timed.polling = cycle
+                edge.merge(timed)
+            }
             result.edges[key] = edge
         }
         return result

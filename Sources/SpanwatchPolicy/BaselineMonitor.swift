@@ -21,7 +21,8 @@ final class BaselineMonitor {
         var silent: Bool
     }
     var watches: [Watch] = []
-    var watchOfEdge: [Int32: Int] = [:]
+    /// The watch of each edge, or -1 (an array: looked up on every answer).
+    var watchOfEdge: [Int32] = []
     var monitoringSince: Timestamp? = nil
 
     /// `order` keeps the edge numbering of a learner that hands over, or of the baseline a reload
@@ -34,9 +35,10 @@ final class BaselineMonitor {
         var index: [EdgeKey: Int32] = [:]
         for (position, key) in edgeKeys.enumerated() where edges[position] != nil { index[key] = Int32(position) }
         edgeIndex = index
+        watchOfEdge = Array(repeating: -1, count: edgeKeys.count)
         for (position, edge) in edges.enumerated() {
             guard let cycle = edge?.polling else { continue }
-            watchOfEdge[Int32(position)] = watches.count
+            watchOfEdge[position] = Int32(watches.count)
             watches.append(Watch(edge: position, cycle: cycle, lastAnswer: nil, silent: false))
         }
     }
@@ -83,7 +85,7 @@ final class BaselineMonitor {
 
     /// Identity fields the server revealed that differ from the baseline's.
     func checkIdentity(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
-        guard let host = baseline.hosts[flow.serverIP], !host.identity.isEmpty else { return }
+        guard AssetIdentity.mayCarryIdentity(body), let host = baseline.hosts[flow.serverIP], !host.identity.isEmpty else { return }
         AssetIdentity.identity(body) { field, value in
             guard let learned = host.identity[field], learned != value, !value.isEmpty else { return }
             let firmware = field == "firmware" || field == "revision"
@@ -124,7 +126,8 @@ final class BaselineMonitor {
     func checkOperations(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
         guard flow.baselineEdge >= 0, let edge = edges[Int(flow.baselineEdge)] else { return }
         let index = Int(flow.baselineEdge)
-        if PollingSignature.isAnswer(body), let watch = watchOfEdge[flow.baselineEdge] {
+        let watch = Int(watchOfEdge[index])
+        if watch >= 0 && PollingSignature.isAnswer(body) {
             watches[watch].lastAnswer = context.timestamp
             watches[watch].silent = false
         }

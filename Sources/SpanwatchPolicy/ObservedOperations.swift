@@ -9,7 +9,7 @@ public enum ObservedOperation: Sendable, Equatable {
     case modbusFunction(UInt8)
     case modbusRead(ModbusTable, ClosedRange<UInt32>)
     case modbusWrite(ModbusTable, ClosedRange<UInt32>)
-    case dnp3Link(String)
+    case dnp3Link(DNP3LinkPair)
     case dnp3Function(UInt8)
     case dnp3Group(UInt8)
     case dnp3Write(UInt8, ClosedRange<UInt32>)
@@ -90,7 +90,7 @@ public enum ObservedOperation: Sendable, Equatable {
         case "modbus.read", "modbus.write":
             guard let (name, range) = tableAndRange(), let table = ModbusTable(rawValue: String(name)) else { return nil }
             return field == "modbus.read" ? .modbusRead(table, range) : .modbusWrite(table, range)
-        case "dnp3.link": return .dnp3Link(String(value))
+        case "dnp3.link": return DNP3LinkPair(value).map { .dnp3Link($0) }
         case "dnp3.function": return DNP3Names.function(named: value).map { .dnp3Function($0) }
         case "dnp3.group": return UInt8(value).map { .dnp3Group($0) }
         case "dnp3.write":
@@ -109,6 +109,25 @@ public enum ObservedOperation: Sendable, Equatable {
         default: return nil
         }
     }
+}
+
+/// A DNP3 master's and outstation's link addresses, written `1>10`.
+public struct DNP3LinkPair: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var master: UInt16
+    public var outstation: UInt16
+    public init(master: UInt16, outstation: UInt16) {
+        self.master = master
+        self.outstation = outstation
+    }
+
+    public init?(_ text: Substring) {
+        let parts = text.split(separator: ">")
+        guard parts.count == 2, let master = UInt16(parts[0]), let outstation = UInt16(parts[1]) else { return nil }
+        self.init(master: master, outstation: outstation)
+    }
+
+    public var description: String { "\(master)>\(outstation)" }
+    public static func < (a: DNP3LinkPair, b: DNP3LinkPair) -> Bool { (a.master, a.outstation) < (b.master, b.outstation) }
 }
 
 enum DNP3Names {
@@ -143,7 +162,7 @@ public enum ObservedOperations {
         case .dnp3(let event):
             guard event.kind == .request else { return }
             let fragment = event.fragment
-            visitor(.dnp3Link("\(event.link.source)>\(event.link.destination)"))
+            visitor(.dnp3Link(DNP3LinkPair(master: event.link.source, outstation: event.link.destination)))
             visitor(.dnp3Function(fragment.function.rawValue))
             for index in 0..<fragment.keptObjectCount {
                 let header = fragment.objects[index]

@@ -178,7 +178,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     }
 
     public func flowEnding(_ flow: Flow, context: EventContext) {
-        decidePending(flow, context: context)
+        decidePending(flow, context: context, ended: true)
         // Flows whose protocol was never settled are checked here, once.
         if flow.appProto == .unknown { checkRemoteAccess(flow, context: context) }
         settleEdge(flow, context: context)
@@ -266,12 +266,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
 
     // MARK: Rules
 
-    private func decidePending(_ flow: Flow, context: EventContext) {
+    private func decidePending(_ flow: Flow, context: EventContext, ended: Bool = false) {
         guard flow.policyPending else { return }
         flow.policyPending = false
         let from = policy.zone(of: flow.clientIP)?.name ?? ZonePolicy.external
         let to = policy.zone(of: flow.serverIP)?.name ?? ZonePolicy.external
-        if !policy.allows(from: from, to: to, transport: flow.transport, serverPort: flow.serverPort, app: flow.appProto) {
+        if !policy.allows(from: from, to: to, transport: flow.transport, serverPort: flow.serverPort, app: flow.appProto, ended: ended) {
             zoneViolation(flow, from: from, to: to, context: context)
         }
     }

@@ -94,14 +94,15 @@ public enum Service: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether a flow with this transport, server port and (detected) application is this service.
-    /// A flow that ended without carrying any payload (`app` unknown: refused, or to a device that
-    /// never answered) cannot show its protocol; on the protocol's registered port it gets the
-    /// benefit of the doubt, so a poller retrying a dead PLC is not a zone violation.
-    public func matches(transport: TransportLayer, serverPort: UInt16, app: AppProtocol) -> Bool {
+    /// `ended`: the flow ended without its protocol settled (no payload: refused, or a device
+    /// that never answered). It cannot show its protocol; on the protocol's registered port it
+    /// gets the benefit of the doubt, so a poller retrying a dead PLC is not a zone violation.
+    /// While a flow runs, an application service is decided by the protocol, never the port.
+    public func matches(transport: TransportLayer, serverPort: UInt16, app: AppProtocol, ended: Bool = false) -> Bool {
         switch self {
         case .any: true
         case .application(let proto):
-            app == proto || (app == .unknown && Service.registeredPorts(proto).contains(serverPort)
+            app == proto || (ended && app == .unknown && Service.registeredPorts(proto).contains(serverPort)
                 && (transport == .tcp || (transport == .udp && (proto == .dns || proto == .dnp3))))
         case .port(let wanted, let port): wanted == transport && (port == nil || port == serverPort)
         }
@@ -164,13 +165,13 @@ public struct ZonePolicy: Sendable, Equatable {
 
     /// Whether a flow from a client zone to a server zone is allowed: the same zone always is;
     /// otherwise a conduit from → to must carry the service.
-    public func allows(from: String, to: String, transport: TransportLayer, serverPort: UInt16, app: AppProtocol) -> Bool {
+    public func allows(from: String, to: String, transport: TransportLayer, serverPort: UInt16, app: AppProtocol, ended: Bool = false) -> Bool {
         if from == to { return true }
         // A zone allowed to reach the internet may open anything to the outside.
         if to == ZonePolicy.external, zones.contains(where: { $0.name == from && $0.internetAllowed }) { return true }
         return conduits.contains { conduit in
             conduit.from == from && conduit.to == to
-                && conduit.services.contains { $0.matches(transport: transport, serverPort: serverPort, app: app) }
+                && conduit.services.contains { $0.matches(transport: transport, serverPort: serverPort, app: app, ended: ended) }
         }
     }
 

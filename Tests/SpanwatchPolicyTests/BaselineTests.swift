@@ -80,7 +80,7 @@ import Testing
     @Test func operationKeysReadBackTheirText() {
         let operations: [ObservedOperation] = [
             .modbusUnit(3), .modbusFunction(16), .modbusRead(.inputRegisters, 0...3), .modbusWrite(.coils, 7...7),
-            .dnp3Link("1>10"), .dnp3Function(13), .dnp3Group(60), .dnp3Write(12, 0...3),
+            .dnp3Link(DNP3LinkPair(master: 1, outstation: 10)), .dnp3Function(13), .dnp3Group(60), .dnp3Write(12, 0...3),
             .s7Function("WRITE_VAR"), .s7Write("DB1", 0...15), .s7PIService("P_PROGRAM"),
             .mqttClientID("line1 sensor"), .mqttPublish("plant/line1/temp"), .mqttSubscribe("plant/#"),
             .httpMethod("POST"), .httpHost("historian.plant.local"),

@@ -40,6 +40,10 @@ import Testing
         #expect(!p.allows(from: "historian", to: "enterprise", transport: .tcp, serverPort: 443, app: .unknown))  // one way
         #expect(p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 53, app: .dns))
         #expect(!p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 53, app: .unknown))  // by protocol, not port
+        #expect(!p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 53, app: .failed, ended: true))
+        // A flow that ended with no payload (a poller retrying a dead server) on the protocol's port.
+        #expect(p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 53, app: .unknown, ended: true))
+        #expect(!p.allows(from: "control", to: "enterprise", transport: .udp, serverPort: 54, app: .unknown, ended: true))
         #expect(p.allows(from: "control", to: "control", transport: .tcp, serverPort: 502, app: .modbus))  // inside a zone
     }
 
