@@ -2,9 +2,12 @@
 # Speed and memory on the shared benchmark capture, as ratios to the libpcap floor.
 # Runs, on the same file: the floor (../shared/bench/pcapfloor.c), ndpiReader, tshark, and
 # spanwatch `run` (protocol-event logging off: every PDU still parsed; flows and anomalies
-# written) and `decode` (every event written), all to /dev/null. Prints packets/s, the ratio
+# written), `learn` (a baseline of the whole file), `run` again with that baseline and the
+# sample config's zones loaded (every flow and operation checked), and `decode` (every event
+# written), all to /dev/null. Prints packets/s, the ratio
 # to the floor and peak RSS. A benchmark, not a test: numbers move with the machine.
-# usage: scripts/bench.sh [COPIES]   (default 20: about 2.3 M packets)
+# usage: scripts/bench.sh [COPIES]   (default 20: about 2.1 M packets)
+#        BENCH_QUICK=1 scripts/bench.sh   skips tshark and ndpiReader (spanwatch and the floor only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${1:-20}
@@ -25,6 +28,10 @@ outputs:
   eve:
     types: [alert, flow, anomaly, stats]
 YAML
+# The documented sample's zones and conduits, plus the output types above.
+{ cat config/spanwatch.yaml; printf 'outputs:\n  eve:\n    types: [alert, flow, anomaly, stats]\n'; } \
+  | grep -v '^outputs:$\|^  eve:$\|^    path:\|^    types:' > "$out/bench-zones.yaml" || true
+printf 'outputs:\n  eve:\n    types: [alert, flow, anomaly, stats]\n' >> "$out/bench-zones.yaml"
 
 measure() {  # name, command...
   local name=$1; shift
@@ -38,9 +45,13 @@ measure() {  # name, command...
 
 {
   measure floor "$out/pcapfloor" "$pcap"
-  command -v ndpiReader >/dev/null && measure ndpiReader ndpiReader -i "$pcap" -q || true
-  measure tshark tshark -n -r "$pcap"
+  if [ -z "${BENCH_QUICK:-}" ]; then
+    command -v ndpiReader >/dev/null && measure ndpiReader ndpiReader -i "$pcap" -q || true
+    measure tshark tshark -n -r "$pcap"
+  fi
   measure spanwatch-run .build/release/spanwatch run -r "$pcap" -c "$out/bench.yaml" --eve /dev/null
+  measure spanwatch-learn .build/release/spanwatch learn -r "$pcap" -c "$out/bench-zones.yaml" -o "$out/bench-baseline.yaml"
+  measure spanwatch-run-baseline .build/release/spanwatch run -r "$pcap" -c "$out/bench-zones.yaml" -b "$out/bench-baseline.yaml" --eve /dev/null
   measure spanwatch-decode .build/release/spanwatch decode -r "$pcap"
 } > "$out/times.txt"
 
@@ -53,4 +64,5 @@ while read -r name secs rss; do
   printf '%-18s %12.2f %14.0f %11.3fx %14.1f\n' "$name" "$secs" "$pps" "$ratio" "$(echo "$rss / 1024" | bc -l)"
 done < "$out/times.txt"
 decode_t=$(awk '$1=="spanwatch-decode"{print $2}' "$out/times.txt")
-printf 'packets: %s; decode vs tshark: %.1fx\n' "$packets" "$(echo "$tshark_t / $decode_t" | bc -l)"
+if [ -n "$tshark_t" ]; then printf 'packets: %s; decode vs tshark: %.1fx\n' "$packets" "$(echo "$tshark_t / $decode_t" | bc -l)"; fi
+echo "baseline loaded by run-baseline: $(grep -o 'learned [^;]*' "$out/spanwatch-learn.stderr")"

@@ -189,7 +189,7 @@ public enum BaselineFile {
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Baseline {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try Yams.compose(yaml: text, .basic)  // scalars stay text: the reader types them, with lines
         } catch {
             throw ConfigurationError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }

@@ -7,10 +7,18 @@ import SpanwatchWire
 /// `spanwatch baseline approve` reads.
 final class BaselineMonitor {
     let baseline: Baseline
+    /// The names each client resolved (read per DNS query: kept apart from `baseline`).
+    let dnsNames: [IPAddress: Set<String>]
     /// Edges in a fixed order; flows cache their index (`Flow.baselineEdge`).
     let edgeKeys: [EdgeKey]
+    /// An edge's rules behind a reference: the per-event check reads them without copying the
+    /// struct (and retaining each of its sets).
+    final class Rules {
+        let edge: BaselineEdge
+        init(_ edge: BaselineEdge) { self.edge = edge }
+    }
     /// nil for an edge a reloaded baseline no longer has (flows still point at its number).
-    let edges: [BaselineEdge?]
+    let edges: [Rules?]
     let edgeIndex: [EdgeKey: Int32]
 
     /// Polling edges: when their device last answered, in packet time.
@@ -29,15 +37,16 @@ final class BaselineMonitor {
     /// replaces: open flows keep the number of their edge.
     init(_ baseline: Baseline, order: [EdgeKey] = []) {
         self.baseline = baseline
+        dnsNames = baseline.dnsNames
         let known = Set(order)
         edgeKeys = order + baseline.edges.keys.filter { !known.contains($0) }.sorted()
-        edges = edgeKeys.map { baseline.edges[$0] }
+        edges = edgeKeys.map { key in baseline.edges[key].map(Rules.init) }
         var index: [EdgeKey: Int32] = [:]
         for (position, key) in edgeKeys.enumerated() where edges[position] != nil { index[key] = Int32(position) }
         edgeIndex = index
         watchOfEdge = Array(repeating: -1, count: edgeKeys.count)
         for (position, edge) in edges.enumerated() {
-            guard let cycle = edge?.polling else { continue }
+            guard let cycle = edge?.edge.polling else { continue }
             watchOfEdge[position] = Int32(watches.count)
             watches.append(Watch(edge: position, cycle: cycle, lastAnswer: nil, silent: false))
         }
@@ -124,7 +133,7 @@ final class BaselineMonitor {
     /// Operations of a protocol event on a learned edge. One finding per event: a function the
     /// edge never used is the `new_operation`; only a known write function is judged by range.
     func checkOperations(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
-        guard flow.baselineEdge >= 0, let edge = edges[Int(flow.baselineEdge)] else { return }
+        guard flow.baselineEdge >= 0, let rules = edges[Int(flow.baselineEdge)] else { return }
         let index = Int(flow.baselineEdge)
         let watch = Int(watchOfEdge[index])
         if watch >= 0 && PollingSignature.isAnswer(body) {
@@ -133,7 +142,8 @@ final class BaselineMonitor {
         }
         var found = false
         ObservedOperations.visit(body, direction: context.direction) { operation in
-            guard !found, !edge.allows(operation) else { return }
+            guard !found, !rules.edge.allows(operation) else { return }
+            let edge = rules.edge
             found = true
             let key = edgeKeys[index]
             let from = engine.policy.zone(of: flow.clientIP)?.name

@@ -405,7 +405,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
             let name = String(decoding: query.name, as: UTF8.self)
             guard !name.isEmpty, !ZonePolicy.isLocal(name, in: zone) else { continue }
             let lowered = name.lowercased()
-            if monitor?.baseline.dnsNames[flow.clientIP]?.contains(lowered) == true { continue }
+            if let monitor, monitor.dnsNames[flow.clientIP]?.contains(lowered) == true { continue }
             raise(AlertEvent(kind: .externalDNS, severity: 2, signatureID: 9_000_003,
                              signature: "SPANWATCH external DNS: \(describe(flow.clientIP)) in zone \(zone.name) resolved \(name)",
                              category: "Potential Corporate Privacy Violation", baselineKey: "dns \(flow.clientIP) \(lowered)",
