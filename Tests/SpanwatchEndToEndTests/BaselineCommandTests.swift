@@ -102,8 +102,10 @@ import Testing
     func learnModeSwitchesToMonitoringAfterItsPeriod() throws {
         let baseline = Self.temporary("daemon.yaml"), config = Self.temporary("daemon-config.yaml")
         defer { unlink(baseline); unlink(config) }
-        let text = try String(contentsOfFile: Self.config, encoding: .utf8)
-            + "\nbaseline:\n  path: \(baseline)\n  mode: learn\n  learn_for: 25s\n"
+        // The documented sample, with its baseline section (the last one) set to learn mode.
+        let sample = try String(contentsOfFile: Self.config, encoding: .utf8)
+        let head = try #require(sample.range(of: "\nbaseline:\n")).lowerBound
+        let text = sample[..<head] + "\nbaseline:\n  path: \(baseline)\n  mode: learn\n  learn_for: 25s\n"
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         // One run over the learning stretch, then the stretch with a stranger writing registers.
         let run = try LiveCaptureTests.run([Self.binary, "run", "-c", config, "--types", "alert",
