@@ -432,7 +432,15 @@ public final class PolicyEngine: EventSink, FlowObserver {
     /// Raises the alert once per key; `alert` (its signature text) is only built the first time.
     func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext) {
         context.flow?.alerted = true
-        let (outcome, built) = ledger.record(key: key, time: context.timestamp, counters: &counters, make: alert)
+        let (outcome, built) = ledger.record(key: key, time: context.timestamp, counters: &counters) {
+            // The hosts go with the key: its aggregate records are written without a flow.
+            var made = alert()
+            if let flow = context.flow, made.sourceIP == nil {
+                made.sourceIP = flow.clientIP
+                made.destinationIP = flow.serverIP
+            }
+            return made
+        }
         guard outcome == .write, let built, downstream.wants(.alert) else { return }
         downstream.emit(context, .alert(built))
     }
