@@ -11,6 +11,13 @@ import Testing
         #expect(config.engine.anomalySampling.threshold == 25 && config.engine.anomalySampling.rate == 1000)
         #expect(config.zonePolicy.zones.map(\.name) == ["enterprise", "supervisory", "control", "iot"])
         #expect(config.zonePolicy.conduits.count == 4)
+        #expect(config.policySettings.hosts.map(\.name) == ["hmi-1", "eng-ws-1", "plc-1"])
+        #expect(config.policySettings.allowedOperations.first?.operations == ["program_download", "program_upload"])
+        #expect(config.policySettings.allowedOperations.first?.to.map(\.description) == ["10.10.2.0/24", "10.20.0.0/16"])  // the zone's blocks
+        #expect(config.policySettings.alerts.aggregateInterval == 300_000_000 && config.policySettings.alerts.ratePerMinute == 600)
+        #expect(config.baselinePath == "/var/lib/spanwatch/baseline.yaml" && !config.learnMode && config.learnFor == 7 * 86_400_000_000)
+        let plant = try SpanwatchConfiguration.load(path: SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/spanwatch.yaml").path)
+        #expect(plant.learnMode && plant.learnFor == 60_000_000)
     }
 
     @Test(arguments: [
@@ -30,6 +37,16 @@ import Testing
          "f.yaml:5: 'conduits[0].services' has an unknown service 'telnet'"),
         ("version: 1\nzones:\n  - name: a\n    cidr: []\n", "f.yaml:4: unknown key 'zones[0].cidr'"),
         ("version: 1\n  bad: [\n", "not valid YAML"),
+        ("version: 1\nhosts:\n  - address: 10.0.0.1\n", "f.yaml:3: 'hosts[0]' needs 'address' and 'name'"),
+        ("version: 1\nhosts:\n  - {address: 10.0.0.300, name: x}\n", "f.yaml:3: 'hosts[0].address' is not an address"),
+        ("version: 1\nallowed_operations:\n  - from: [nobody]\n    to: [10.0.0.0/8]\n    operations: [any]\n",
+         "f.yaml:3: 'allowed_operations[0].from' names 'nobody', which is no host name, zone or address block"),
+        ("version: 1\nallowed_operations:\n  - from: [10.0.0.1]\n    to: [10.0.0.0/8]\n    operations: [format_disk]\n",
+         "f.yaml:5: 'allowed_operations[0].operations' has an unknown operation 'format_disk'"),
+        ("version: 1\nalerts:\n  rate_limit: 0\n", "f.yaml:3: 'alerts.rate_limit' must be positive"),
+        ("version: 1\nbaseline:\n  mode: guess\n", "f.yaml:3: 'baseline.mode' must be learn or monitor"),
+        ("version: 1\nbaseline:\n  mode: learn\n", "f.yaml:3: 'baseline.mode: learn' needs 'baseline.path'"),
+        ("version: 1\nbaseline:\n  path: b.yaml\n  learn_for: soon\n", "f.yaml:4: 'baseline.learn_for' is not a duration"),
     ])
     func badValuesNameTheKeyAndLine(text: String, message: String) {
         do {
