@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "SpanwatchWire", package: "spanwatch"),
                 .product(name: "SpanwatchFlow", package: "spanwatch"),
                 .product(name: "SpanwatchOutput", package: "spanwatch"),
+                .product(name: "SpanwatchPolicy", package: "spanwatch"),
                 .product(name: "SpanwatchCapture", package: "spanwatch"),
             ],
             path: "Benchmarks/PacketPath",

@@ -11,6 +11,7 @@ import Benchmark
 import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchOutput
+import SpanwatchPolicy
 import SpanwatchWire
 
 struct CapturedFrame {
@@ -152,5 +153,36 @@ let benchmarks: @Sendable () -> Void = {
         feed(processor)
         benchmark.stopMeasurement()
         blackHole(sink.buffer.count)
+    }
+
+    Benchmark("PacketProcessor + policy, no baseline (sample capture)") { benchmark in
+        let sink = DroppingSink()
+        let engine = PolicyEngine(policy: ZonePolicy(), downstream: sink)
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: engine)
+        processor.observer = engine
+        benchmark.startMeasurement()
+        feed(processor)
+        benchmark.stopMeasurement()
+        blackHole(sink.events)
+    }
+
+    // The policy layer with a baseline learned from the same capture: every flow's edge and every
+    // operation is checked (and found). Allocations stay per flow: nothing per packet or PDU.
+    Benchmark("PacketProcessor + policy + learned baseline (sample capture)") { benchmark in
+        let learner = PolicyEngine(policy: ZonePolicy(), downstream: DroppingSink())
+        learner.startLearning()
+        let learning = PacketProcessor(configuration: EngineConfiguration(), sink: learner)
+        learning.observer = learner
+        feed(learning)
+        let baseline = learner.finishLearning()!
+        let sink = DroppingSink()
+        let engine = PolicyEngine(policy: ZonePolicy(), downstream: sink)
+        engine.monitor(with: baseline)
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: engine)
+        processor.observer = engine
+        benchmark.startMeasurement()
+        feed(processor)
+        benchmark.stopMeasurement()
+        blackHole(sink.events)
     }
 }
