@@ -126,6 +126,27 @@ public struct AlertAggregate: Sendable, Equatable {
     }
 }
 
+/// A host seen for the first time in this run, or one that revealed something new about itself
+/// (a role, an identity field): the asset inventory the traffic builds.
+public struct AssetEvent: Sendable {
+    public enum Change: String, Sendable { case new, role, identity }
+    public var address: IPAddress
+    public var mac: MACAddress?
+    public var vendor: String?
+    public var roles: [String]
+    /// Identity fields (`vendor`, `product`, `firmware`, ...), sorted by name.
+    public var identity: [(field: StaticString, value: String)]
+    public var change: Change
+    public init(address: IPAddress, mac: MACAddress?, vendor: String?, roles: [String], identity: [(field: StaticString, value: String)], change: Change) {
+        self.address = address
+        self.mac = mac
+        self.vendor = vendor
+        self.roles = roles
+        self.identity = identity
+        self.change = change
+    }
+}
+
 /// What an event is about.
 public enum EventBody: Sendable {
     case modbus(ModbusTransaction)
@@ -136,6 +157,7 @@ public enum EventBody: Sendable {
     case http(HTTPEvent)
     case mqtt(MQTTEvent)
     case alert(AlertEvent)
+    case asset(AssetEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }
@@ -160,7 +182,7 @@ public struct EventContext {
 
 /// The kinds of event, without their payload: what a sink can say it does not want.
 public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly, alert
+    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly, alert, asset
 }
 
 extension EventBody {
@@ -174,6 +196,7 @@ extension EventBody {
         case .http: .http
         case .mqtt: .mqtt
         case .alert: .alert
+        case .asset: .asset
         case .flow: .flow
         case .anomaly: .anomaly
         }

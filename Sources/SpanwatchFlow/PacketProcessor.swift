@@ -97,6 +97,7 @@ public final class PacketProcessor: AppEventEmitter {
         case .flow: wantedKinds[7]
         case .anomaly: wantedKinds[8]
         case .alert: wantedKinds[9]
+        case .asset: wantedKinds[10]
         }
     }
 

@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesAlert: Bool, writesFlow: Bool, writesAnomaly: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesAlert: Bool, writesFlow: Bool, writesAnomaly: Bool, writesAsset: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
     /// Where a flow's envelope fields are rendered before they are cached on the flow.
     let envelope = JSONLineBuilder(capacity: 512)
@@ -28,6 +28,7 @@ public final class EveFormatter {
         writesAlert = types?.contains("alert") ?? true
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
+        writesAsset = types?.contains("asset") ?? true
     }
 
     public static func eventType(of body: EventBody) -> String {
@@ -40,6 +41,7 @@ public final class EveFormatter {
         case .http: "http"
         case .mqtt: "mqtt"
         case .alert: "alert"
+        case .asset: "asset"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -55,6 +57,7 @@ public final class EveFormatter {
         case .http: "http"
         case .mqtt: "mqtt"
         case .alert: "alert"
+        case .asset: "asset"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -74,6 +77,7 @@ public final class EveFormatter {
         case .alert: writesAlert
         case .flow: writesFlow
         case .anomaly: writesAnomaly
+        case .asset: writesAsset
         }
     }
 
@@ -197,6 +201,23 @@ public final class EveFormatter {
             MQTTEveObject.write(event, into: builder)
         case .alert(let alert):
             EveFormatter.writeAlert(alert, into: builder)
+        case .asset(let asset):
+            builder.beginObject("asset")
+            builder.field("ip", ip: asset.address)
+            if let mac = asset.mac { builder.field("mac", mac: mac) }
+            if let vendor = asset.vendor { builder.field("vendor", vendor) }
+            if !asset.roles.isEmpty {
+                builder.beginArray("roles")
+                for role in asset.roles { builder.element(role) }
+                builder.endArray()
+            }
+            if !asset.identity.isEmpty {
+                builder.beginObject("identity")
+                for entry in asset.identity { builder.field(entry.field, entry.value) }
+                builder.endObject()
+            }
+            builder.field("change", asset.change.rawValue)
+            builder.endObject()
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }
         case .anomaly(let anomaly):

@@ -6,12 +6,12 @@ import SpanwatchWire
 /// and its roles from the protocols it serves or uses.
 public enum AssetIdentity {
     /// Identity fields of the responding device (the flow's server) in this event.
-    public static func identity(_ body: EventBody, _ visitor: (String, String) -> Void) {
+    public static func identity(_ body: EventBody, _ visitor: (StaticString, String) -> Void) {
         switch body {
         case .modbus(let transaction):
             guard let identification = transaction.deviceIdentification else { return }
             for object in identification.objects {
-                let name: String
+                let name: StaticString
                 switch object.id {
                 case 0: name = "vendor"
                 case 1: name = "product_code"
@@ -32,7 +32,7 @@ public enum AssetIdentity {
         case .dnp3(let event):
             guard event.kind != .request else { return }
             for attribute in event.fragment.deviceAttributes {
-                let name: String
+                let name: StaticString
                 switch attribute.variation {
                 case 252: name = "vendor"
                 case 250: name = "product"
@@ -95,7 +95,7 @@ public enum OUIVendors {
         0x00A0F0: "Wago", 0x0030DE: "Wago", 0x00E04B: "Beckhoff",
         0x000D8B: "Moxa", 0x0090E8: "Moxa", 0x00A0A5: "Hirschmann", 0x008063: "Hirschmann", 0x000BAB: "Advantech",
         0x0001C0: "CompuLab", 0x00D0C9: "Advantech", 0x001C7E: "Toshiba", 0x0003EA: "Mitsubishi Electric",
-        0x00A0DE: "Yokogawa", 0x0000F4: "Allied Telesis", 0x00005E: "IANA (VRRP)", 0xB827EB: "Raspberry Pi Foundation",
+        0x00A0DE: "Yokogawa", 0x0030A7: "Schweitzer Engineering Laboratories", 0x0000F4: "Allied Telesis", 0x00005E: "IANA (VRRP)", 0xB827EB: "Raspberry Pi Foundation",
         0xDCA632: "Raspberry Pi Trading", 0xE45F01: "Raspberry Pi Trading", 0x2CCF67: "Raspberry Pi Trading",
         0x000C29: "VMware", 0x005056: "VMware", 0x080027: "Oracle VirtualBox", 0x525400: "QEMU/KVM",
         0x00155D: "Microsoft Hyper-V", 0x3C5282: "Hewlett Packard", 0x001B21: "Intel", 0x00E018: "Asustek", 0xF0DEF1: "Wistron",

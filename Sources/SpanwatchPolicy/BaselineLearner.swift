@@ -53,12 +53,11 @@ public final class BaselineLearner {
         return !ZonePolicy.isPublic(address) || policy.zone(of: address) != nil
     }
 
-    /// The moment a flow's edge is settled (see `PolicyEngine.settleEdge`): learn the client, the
-    /// server if it answered, and the edge if it counts.
+    /// The moment a flow's edge is settled (see `PolicyEngine.settleEdge`): learn the client and
+    /// the edge if it counts (the server when it answers: `learnServer`).
     func learnFlow(_ flow: Flow, at time: Timestamp) {
         let roles = AssetIdentity.roles(flow.appProto)
         learnHost(flow.clientIP, mac: flow.hasEthernet ? flow.clientMAC : nil, role: roles?.client, at: time)
-        if PolicyEngine.isAnswered(flow) { learnServer(flow, at: time) }
         guard PolicyEngine.edgeCounts(flow) else { return }
         let key = EdgeKey(flow)
         guard let index = slot(for: key) else { return }
@@ -69,10 +68,8 @@ public final class BaselineLearner {
         if edges[position].lastSeen == nil || time > edges[position].lastSeen! { edges[position].lastSeen = time }
     }
 
-    /// The server of a flow answered (once per flow).
+    /// The server of a flow answered (the engine calls it once per flow).
     func learnServer(_ flow: Flow, at time: Timestamp) {
-        guard !flow.baselineServerSeen else { return }
-        flow.baselineServerSeen = true
         learnHost(flow.serverIP, mac: flow.hasEthernet ? flow.serverMAC : nil, role: AssetIdentity.roles(flow.appProto)?.server, at: time)
     }
 
@@ -106,13 +103,12 @@ public final class BaselineLearner {
 
     /// A protocol event on a flow whose edge was learned.
     func learnEvent(_ body: EventBody, flow: Flow, direction: StreamDirection?, at time: Timestamp) {
-        if direction == .toClient || PollingSignature.isAnswer(body) { learnServer(flow, at: time) }
         if case .dns(let event) = body, !event.message.isResponse {
             learnNames(event, client: flow.clientIP)
         }
         AssetIdentity.identity(body) { field, value in
             guard !value.isEmpty, BaselineLearner.isTrackedHost(flow.serverIP, policy: zonePolicy) else { return }
-            baseline.hosts[flow.serverIP, default: BaselineHost(address: flow.serverIP)].identity[field] = value
+            baseline.hosts[flow.serverIP, default: BaselineHost(address: flow.serverIP)].identity[field.description] = value
         }
         guard flow.baselineEdge >= 0 else { return }
         let index = Int(flow.baselineEdge)

@@ -95,7 +95,8 @@ final class BaselineMonitor {
     /// Identity fields the server revealed that differ from the baseline's.
     func checkIdentity(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
         guard AssetIdentity.mayCarryIdentity(body), let host = baseline.hosts[flow.serverIP], !host.identity.isEmpty else { return }
-        AssetIdentity.identity(body) { field, value in
+        AssetIdentity.identity(body) { name, value in
+            let field = name.description
             guard let learned = host.identity[field], learned != value, !value.isEmpty else { return }
             let firmware = field == "firmware" || field == "revision"
             engine.raise(AlertEvent(kind: .assetChange, severity: firmware ? 1 : 2, signatureID: 9_000_013,

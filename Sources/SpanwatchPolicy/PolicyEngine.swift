@@ -55,7 +55,11 @@ public final class PolicyEngine: EventSink, FlowObserver {
         self.settings = settings
         self.downstream = downstream
         ledger = AlertLedger(settings: settings.alerts)
+        inventory = downstream.wants(.asset) ? AssetInventory() : nil
     }
+
+    /// The hosts seen in this run, for `asset` events (only when someone wants them).
+    let inventory: AssetInventory?
 
     /// Checks traffic against this baseline from now on (the baseline alerts start). Replacing a
     /// baseline (a reload) keeps open flows on their edges; a learner's work is dropped.
@@ -128,10 +132,11 @@ public final class PolicyEngine: EventSink, FlowObserver {
                     checkQuery(event, flow: flow, context: context)
                 }
                 let critical = checkOperations(body, flow: flow, context: context)
+                if context.direction == .toClient || PollingSignature.isAnswer(body) { serverAnswered(flow, context: context) }
+                if let inventory, AssetIdentity.mayCarryIdentity(body) { inventory.identity(body, flow: flow, context: context, engine: self) }
                 if let learner {
                     learner.learnEvent(body, flow: flow, direction: context.direction, at: context.timestamp)
                 } else if let monitor {
-                    if context.direction == .toClient || PollingSignature.isAnswer(body) { serverAnswered(flow, context: context) }
                     // A critical operation is its own finding: no new_operation for the same event.
                     if !critical { monitor.checkOperations(body, flow: flow, context: context, engine: self) }
                     monitor.checkIdentity(body, flow: flow, context: context, engine: self)
@@ -207,6 +212,11 @@ public final class PolicyEngine: EventSink, FlowObserver {
         ledger.flush { writeAggregate($0, at: max(time, $0.aggregate?.lastSeen ?? time)) }
     }
 
+    /// An `asset` record: about a host, not a flow (no flow envelope).
+    func writeAsset(_ asset: AssetEvent, at context: EventContext) {
+        downstream.emit(EventContext(timestamp: context.timestamp, pcapCount: context.pcapCount, interface: context.interface, flow: nil), .asset(asset))
+    }
+
     private func writeAggregate(_ alert: AlertEvent, at time: Timestamp) {
         counters.aggregates += 1
         guard downstream.wants(.alert) else { return }
@@ -224,25 +234,28 @@ public final class PolicyEngine: EventSink, FlowObserver {
     private func settleEdge(_ flow: Flow, context: EventContext) {
         guard !flow.baselineDecided else { return }
         flow.baselineDecided = true
+        let client = flow.hasEthernet ? flow.clientMAC : nil
+        inventory?.seen(flow.clientIP, mac: client, role: AssetIdentity.roles(flow.appProto)?.client, context: context, engine: self)
         if let learner {
             learner.learnFlow(flow, at: context.timestamp)
-            return
+        } else if let monitor {
+            monitor.checkHost(flow.clientIP, mac: client, flow: flow, context: context, engine: self)
         }
-        guard let monitor else { return }
-        monitor.checkHost(flow.clientIP, mac: flow.hasEthernet ? flow.clientMAC : nil, flow: flow, context: context, engine: self)
         if PolicyEngine.isAnswered(flow) { serverAnswered(flow, context: context) }
-        if PolicyEngine.edgeCounts(flow) { monitor.checkEdge(flow, context: context, engine: self) }
+        if learner == nil, let monitor, PolicyEngine.edgeCounts(flow) { monitor.checkEdge(flow, context: context, engine: self) }
     }
 
+    /// The server of a flow answered: once per flow, it is a host seen (inventory, learning, check).
     private func serverAnswered(_ flow: Flow, context: EventContext) {
         guard !flow.baselineServerSeen else { return }
+        flow.baselineServerSeen = true
+        let server = flow.hasEthernet ? flow.serverMAC : nil
+        inventory?.seen(flow.serverIP, mac: server, role: AssetIdentity.roles(flow.appProto)?.server, context: context, engine: self)
         if let learner {
             learner.learnServer(flow, at: context.timestamp)
-            return
+        } else if let monitor {
+            monitor.checkHost(flow.serverIP, mac: server, flow: flow, context: context, engine: self)
         }
-        guard let monitor else { return }
-        flow.baselineServerSeen = true
-        monitor.checkHost(flow.serverIP, mac: flow.hasEthernet ? flow.serverMAC : nil, flow: flow, context: context, engine: self)
     }
 
     /// A Modbus, DNP3 or S7 write or control function.

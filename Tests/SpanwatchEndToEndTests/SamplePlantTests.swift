@@ -60,4 +60,24 @@ import Testing
         let normal = alerts.filter { $0.time < start + 64_000_000 }
         #expect(normal.isEmpty, "\(normal.map(\.alert.signature))")
     }
+
+    /// The asset inventory the traffic builds: every plant host once as new, then what it revealed.
+    @Test func assetRecordsInventoryThePlant() throws {
+        let configuration = try SpanwatchConfiguration.load(path: Self.config)
+        let sink = CollectingSink()
+        let assembly = EngineAssembly(configuration: configuration, output: sink)
+        _ = CaptureRunner.runOffline([try PcapHandle.openOffline(path: Self.capture)], processor: assembly.processor)
+        let assets = sink.records.compactMap { record -> AssetEvent? in
+            if case .asset(let asset) = record.body { return asset }
+            return nil
+        }
+        let new = assets.filter { $0.change == .new }.map(\.address.description)
+        #expect(Set(new).count == new.count)  // each host once
+        #expect(Set(new) == ["10.0.0.53", "10.10.1.10", "10.10.1.50", "10.10.1.80", "10.10.1.99", "10.10.2.20", "10.10.2.21",
+                             "10.10.2.40", "10.20.1.5", "10.20.2.30", "10.40.0.10", "10.40.1.7"])  // not 203.0.113.35: outside
+        let plc = try #require(assets.last { $0.address == IPAddress("10.10.2.20") && $0.change == .identity })
+        #expect(plc.identity.map { "\($0.field)=\($0.value)" } == ["product_code=BMX P34 2020", "revision=v3.10", "vendor=Schneider Electric"])
+        #expect(plc.vendor == "Schneider Electric" && plc.roles == ["modbus_server"])
+        #expect(assets.first { $0.address == IPAddress("10.20.2.30") }?.vendor == "Schweitzer Engineering Laboratories")
+    }
 }
