@@ -130,3 +130,53 @@ import Testing
         #expect(Set(first.keyLines()).isSubset(of: Set(merged.keyLines())))
     }
 }
+
+/// Hand edits gone wrong: random damage to a real baseline file is either read or refused with a
+/// file:line message, never a crash or a silently different baseline.
+@Suite struct BaselineFileDamageTests {
+    struct Mixer: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func damagedFilesAreReadOrRefusedWithALine() throws {
+        let text = BaselineFile.render(try BaselineFileTests.everyProtocol)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let original = lines
+        var random = Mixer(state: 42)
+        var refused = 0
+        var read = 0
+        for _ in 0..<400 {
+            lines = original
+            let index = Int.random(in: 0..<lines.count, using: &random)
+            switch Int.random(in: 0..<5, using: &random) {
+            case 0: lines.remove(at: index)
+            case 1: lines.insert(lines[Int.random(in: 0..<lines.count, using: &random)], at: index)
+            case 2: lines[index] = "  " + lines[index]
+            case 3:
+                var characters = Array(lines[index])
+                if !characters.isEmpty {
+                    characters[Int.random(in: 0..<characters.count, using: &random)] = ["-", ":", "[", "\"", "9", "x", " ", ">"].randomElement(using: &random)!
+                }
+                lines[index] = String(characters)
+            default: lines[index] = String(lines[index].prefix(Int.random(in: 0...max(0, lines[index].count), using: &random)))
+            }
+            do {
+                let baseline = try BaselineFile.parse(lines.joined(separator: "\n"), file: "edited.yaml")
+                // What was read renders and reads back to itself.
+                #expect(try BaselineFile.parse(BaselineFile.render(baseline), file: "again.yaml").keyLines() == baseline.keyLines())
+                read += 1
+            } catch {
+                #expect(error.description.hasPrefix("edited.yaml"), "\(error.description)")
+                refused += 1
+            }
+        }
+        #expect(refused > 50 && read > 50, "refused \(refused), read \(read)")
+    }
+}
