@@ -177,22 +177,11 @@ public enum BaselineFile {
     // MARK: Reading
 
     public static func load(path: String) throws(ConfigurationError) -> Baseline {
-        let text: String
-        do {
-            text = try readTextFile(path)
-        } catch {
-            throw ConfigurationError("\(path): \(error)")
-        }
-        return try parse(text, file: path)
+        try parse(ConfigReader.readFile(path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Baseline {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text, .basic)  // scalars stay text: the reader types them, with lines
-        } catch {
-            throw ConfigurationError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
-        }
+        let root = try ConfigReader.compose(text, file: file)
         var baseline = Baseline()
         guard let root else { throw ConfigurationError("\(file): empty baseline (no 'version')") }
         let reader = ConfigReader(file: file)

@@ -37,22 +37,11 @@ public struct SpanwatchConfiguration: Sendable {
 
     /// Loads and validates a YAML file; every unknown key or bad value is an error naming its line.
     public static func load(path: String) throws(ConfigurationError) -> SpanwatchConfiguration {
-        let text: String
-        do {
-            text = try readTextFile(path)
-        } catch {
-            throw ConfigurationError("\(path): \(error)")
-        }
-        return try parse(text, file: path)
+        try parse(ConfigReader.readFile(path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> SpanwatchConfiguration {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text, .basic)  // scalars stay text: the reader types them, with lines
-        } catch {
-            throw ConfigurationError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
-        }
+        let root = try ConfigReader.compose(text, file: file)
         var config = SpanwatchConfiguration()
         guard let root else { return config }
         let reader = ConfigReader(file: file)
@@ -322,6 +311,25 @@ public struct SpanwatchConfiguration: Sendable {
 /// Typed access to YAML nodes with file:line errors.
 struct ConfigReader {
     let file: String
+
+    /// A whole (small) file, or an error naming it.
+    static func readFile(_ path: String) throws(ConfigurationError) -> String {
+        do {
+            return try readTextFile(path)
+        } catch {
+            throw ConfigurationError("\(path): \(error)")
+        }
+    }
+
+    /// The document's root node; scalars stay text (the basic resolver), so the reader types them
+    /// itself and names the line when one is wrong.
+    static func compose(_ text: String, file: String) throws(ConfigurationError) -> Node? {
+        do {
+            return try Yams.compose(yaml: text, .basic)
+        } catch {
+            throw ConfigurationError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+    }
 
     func at(_ node: Node) -> String {
         if let mark = node.mark { return "\(file):\(mark.line)" }

@@ -134,14 +134,12 @@ import Testing
 /// Hand edits gone wrong: random damage to a real baseline file is either read or refused with a
 /// file:line message, never a crash or a silently different baseline.
 @Suite struct BaselineFileDamageTests {
+    /// Knuth's MMIX linear congruential generator: deterministic damage, the same on every run.
     struct Mixer: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state ^ (state >> 29)
         }
     }
 

@@ -139,23 +139,12 @@ def s7_plc():
 
 
 # --- DNP3 (IEEE 1815) over TCP -------------------------------------------------------------
-def dnp3_crc(data):
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA6BC if crc & 1 else crc >> 1
-    return struct.pack("<H", ~crc & 0xFFFF)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcapgen import dnp3_link  # noqa: E402  (link header and block CRCs, as the fixtures use)
 
 
 def dnp3_frame(user_data, destination, source, master):
-    control = 0xC4 if master else 0x44  # DIR (master) | PRM | unconfirmed user data
-    header = struct.pack("<BBBBHH", 0x05, 0x64, 5 + len(user_data), control, destination, source)
-    out = header + dnp3_crc(header)
-    for index in range(0, len(user_data), 16):
-        block = user_data[index:index + 16]
-        out += block + dnp3_crc(block)
-    return out
+    return dnp3_link(0xC4 if master else 0x44, destination, source, user_data)  # DIR (master) | PRM | unconfirmed data
 
 
 def dnp3_read_frame(sock):

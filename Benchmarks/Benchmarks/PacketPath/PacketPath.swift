@@ -155,15 +155,21 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(sink.buffer.count)
     }
 
-    Benchmark("PacketProcessor + policy, no baseline (sample capture)") { benchmark in
+    /// The engine with the policy layer in front of a dropping sink, optionally monitoring with a baseline.
+    func measurePolicy(_ benchmark: Benchmark, baseline: Baseline?) {
         let sink = DroppingSink()
         let engine = PolicyEngine(policy: ZonePolicy(), downstream: sink)
+        if let baseline { engine.monitor(with: baseline) }
         let processor = PacketProcessor(configuration: EngineConfiguration(), sink: engine)
         processor.observer = engine
         benchmark.startMeasurement()
         feed(processor)
         benchmark.stopMeasurement()
         blackHole(sink.events)
+    }
+
+    Benchmark("PacketProcessor + policy, no baseline (sample capture)") { benchmark in
+        measurePolicy(benchmark, baseline: nil)
     }
 
     // The policy layer with a baseline learned from the same capture: every flow's edge and every
@@ -174,15 +180,6 @@ let benchmarks: @Sendable () -> Void = {
         let learning = PacketProcessor(configuration: EngineConfiguration(), sink: learner)
         learning.observer = learner
         feed(learning)
-        let baseline = learner.finishLearning()!
-        let sink = DroppingSink()
-        let engine = PolicyEngine(policy: ZonePolicy(), downstream: sink)
-        engine.monitor(with: baseline)
-        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: engine)
-        processor.observer = engine
-        benchmark.startMeasurement()
-        feed(processor)
-        benchmark.stopMeasurement()
-        blackHole(sink.events)
+        measurePolicy(benchmark, baseline: learner.finishLearning()!)
     }
 }
