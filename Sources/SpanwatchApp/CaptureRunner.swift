@@ -119,6 +119,11 @@ public enum CaptureRunner {
         signal(SIGTERM) { _ in stopRequested = 1 }
         reloadRequested = 0
         signal(SIGUSR2) { _ in reloadRequested = 1 }
+        // A launcher may hand down a mask that blocks them (a blocked signal stays pending forever).
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for signal in [SIGINT, SIGTERM, SIGUSR2] { sigaddset(&handled, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
 
     static func monotonicSeconds() -> Double {

@@ -49,7 +49,8 @@ public final class BaselineLearner {
     /// Whether an address is a plant host worth a baseline entry: not multicast or broadcast, and
     /// private, or public but inside a declared zone.
     public static func isTrackedHost(_ address: IPAddress, policy: ZonePolicy) -> Bool {
-        if address == .none || address.isMulticastOrBroadcast { return false }
+        // Unspecified (0.0.0.0, ::: DHCP and duplicate-address probes) is nobody.
+        if (address.high == 0 && address.low == 0) || address.isMulticastOrBroadcast { return false }
         return !ZonePolicy.isPublic(address) || policy.zone(of: address) != nil
     }
 

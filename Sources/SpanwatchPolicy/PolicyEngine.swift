@@ -226,6 +226,10 @@ public final class PolicyEngine: EventSink, FlowObserver {
     /// Whether a flow makes an edge: TCP once the server answered or a protocol was recognised (a
     /// refused connection is the port scan's business); other transports always.
     static func edgeCounts(_ flow: Flow) -> Bool {
+        // Link housekeeping is no edge: ICMPv6 neighbour and router discovery and MLD, and anything
+        // from the unspecified address (duplicate-address probes, DHCP discovery).
+        if flow.clientIP.high == 0 && flow.clientIP.low == 0 { return false }
+        if flow.transport == .icmpv6 && ((130...137).contains(flow.icmpType) || flow.icmpType == 143) { return false }
         guard flow.transport == .tcp else { return true }
         return isAnswered(flow) || (flow.appProto != .unknown && flow.appProto != .failed)
     }

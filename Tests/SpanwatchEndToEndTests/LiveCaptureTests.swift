@@ -95,4 +95,61 @@ import Testing
         #expect(live == expected, "live \(live.count) vs offline \(expected.count) transactions; \(summary)")
         #expect(summary.contains("\(host): ") && summary.contains(" 0 dropped"), "kernel counters: \(summary)")
     }
+
+    /// SIGUSR2 swaps the baseline of a running daemon: the stranger's traffic passes while the
+    /// baseline knows it, and after a reload with one that does not, the same traffic is new.
+    @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
+    func sigusr2ReloadsTheBaseline() throws {
+        let id = ProcessInfo.processInfo.processIdentifier % 10000 + 1
+        let namespace = "swrl\(id)", host = "swrh\(id)", peer = "swrp\(id)"
+        let scenarios = ScenarioTests.folder
+        let learn = scenarios.appendingPathComponent("plant-learn.pcap").path
+        let stranger = scenarios.appendingPathComponent("new-host-writes-registers/monitor.pcap").path
+        let baseline = FileManager.default.temporaryDirectory.appendingPathComponent("spanwatch-reload-\(id).yaml").path
+        defer {
+            _ = try? Self.run(["ip", "link", "del", host])
+            _ = try? Self.run(["ip", "netns", "del", namespace])
+            unlink(baseline)
+        }
+        try Self.run(["ip", "netns", "add", namespace])
+        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
+        try Self.run(["ip", "link", "set", peer, "netns", namespace])
+        try Self.run(["ip", "link", "set", host, "up"])
+        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
+        // As on a SPAN NIC: no IPv6 of its own (no router solicitations from the sensor's side).
+        try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
+        try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
+        // First a baseline that knows the stranger (learned from both stretches).
+        try Self.run([Self.binary, "learn", "-r", learn, "-r", stranger, "-o", baseline])
+
+        // Closed flows expire after a second, so the second replay's connections are new flows.
+        let config = baseline + ".config.yaml"
+        try "version: 1\ntimeouts:\n  closed: 1\n  new: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: Self.binary)
+        listener.arguments = ["run", "-i", host, "-c", config, "-b", baseline, "--duration", "12", "--types", "alert", "--eve", "-"]
+        let pipe = Pipe()
+        listener.standardOutput = pipe
+        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("spanwatch-reload-\(id).err").path
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { unlink(errorPath) }
+        listener.standardError = FileHandle(forWritingAtPath: errorPath)
+        try listener.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "-i", peer, stranger])
+        Thread.sleep(forTimeInterval: 1.0)
+        // Now a baseline without the stranger, and the signal; then the same traffic again.
+        try Self.run([Self.binary, "learn", "-r", learn, "-o", baseline])
+        kill(listener.processIdentifier, SIGUSR2)
+        Thread.sleep(forTimeInterval: 2.0)
+        try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "-i", peer, stranger])
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listener.waitUntilExit()
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        #expect(listener.terminationStatus == 0)
+        #expect(errors.contains("reloaded \(baseline): 8 hosts"), "\(errors)")
+        let newHosts = output.split(separator: "\n").filter { $0.contains("\"kind\":\"new_host\"") }
+        #expect(newHosts.count == 1 && newHosts.first?.contains("10.10.1.99") == true, "\(output)")
+    }
 }
