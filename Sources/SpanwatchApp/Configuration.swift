@@ -21,6 +21,10 @@ public struct SpanwatchConfiguration: Sendable {
     public var engine = EngineConfiguration()
     /// The plant's target architecture: zones and the conduits allowed between them.
     public var zonePolicy = ZonePolicy()
+    /// `outputs.eve.enabled: false` writes no EVE file (the syslog output alone).
+    public var eveEnabled = true
+    /// `outputs.syslog`: delivery to a syslog receiver through a disk spool.
+    public var syslog: SyslogOutputConfiguration? = nil
     /// Named hosts, critical operations allowed per edge, alert aggregation and rate limit.
     public var policySettings = PolicySettings()
     /// `baseline.path`: the baseline file `run` monitors with (and learn mode writes).
@@ -82,10 +86,12 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let outputs = top["outputs"] {
             let map = try reader.mapping(outputs, path: "outputs")
-            try reader.allowOnly(map, ["eve"], path: "outputs", node: outputs)
+            try reader.allowOnly(map, ["eve", "syslog"], path: "outputs", node: outputs)
+            if let node = map["syslog"] { config.syslog = try SyslogOutputConfiguration.parse(node, reader: reader) }
             if let eve = map["eve"] {
                 let eveMap = try reader.mapping(eve, path: "outputs.eve")
-                try reader.allowOnly(eveMap, ["path", "types"], path: "outputs.eve", node: eve)
+                try reader.allowOnly(eveMap, ["enabled", "path", "types"], path: "outputs.eve", node: eve)
+                if let node = eveMap["enabled"] { config.eveEnabled = try reader.bool(node, path: "outputs.eve.enabled") }
                 if let node = eveMap["path"] { config.evePath = try reader.string(node, path: "outputs.eve.path") }
                 if let node = eveMap["types"] {
                     let types = try reader.stringList(node, path: "outputs.eve.types")

@@ -4,8 +4,11 @@ import SpanwatchFlow
 import Glibc
 #endif
 
-/// Writes EVE lines to a file descriptor (stdout or a file) through a buffer.
+/// Writes EVE lines to a file descriptor (stdout or a file) through a buffer, and, when a
+/// syslog output is configured, each line also into its spool (rendered once for both).
 public final class EveWriter: EventSink {
+    /// The syslog output's spool and encoder; a descriptor of -1 means no EVE file at all.
+    public var syslog: (encoder: SyslogEncoder, spool: Spool)? = nil
     public let formatter: EveFormatter
     let descriptor: Int32
     let ownsDescriptor: Bool
@@ -46,12 +49,23 @@ public final class EveWriter: EventSink {
             filteredOut += 1
             return
         }
+        let start = buffer.count
         formatter.render(context, body, into: buffer)
         linesWritten += 1
+        if let syslog {
+            buffer.withUnsafeBytes { raw in
+                let line = UnsafeRawBufferPointer(rebasing: raw[start..<(raw.count - 1)])  // without the newline
+                syslog.encoder.spool(line: line, body: body, timestamp: context.timestamp, into: syslog.spool)
+            }
+        }
         if buffer.count >= flushThreshold { flush() }
     }
 
     public func flush() {
+        guard descriptor >= 0 else {
+            buffer.removeAll()
+            return
+        }
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }

@@ -125,6 +125,7 @@ struct Run: ParsableCommand {
         let filter = input.filter ?? configuration.bpf
         var evePath = eve ?? configuration.evePath ?? "-"
         if let logDirectory { evePath = logDirectory + "/eve.json" }
+        if eve == nil && logDirectory == nil && !configuration.eveEnabled { evePath = "" }  // syslog only
         let use = try baselineUse(configuration)
         if !input.read.isEmpty {
             try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: evePath, baseline: use)
@@ -139,6 +140,7 @@ struct Run: ParsableCommand {
         options.bufferSize = Int32(clamping: bufferMiB.map { $0 << 20 } ?? configuration.bufferSize)
         options.promiscuous = configuration.promiscuous
         let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
+        let delivery = try startDelivery(configuration, writer: writer)
         let assembly = EngineAssembly(configuration: configuration, output: writer, baseline: use)
         let processor = assembly.processor
         let summary: CaptureSummary
@@ -160,6 +162,7 @@ struct Run: ParsableCommand {
         }
         writer.flush()
         reportSummary(summary, processor: processor, policy: assembly.policy)
+        finishDelivery(delivery, writer: writer, configuration: configuration)
     }
 }
 
@@ -277,6 +280,7 @@ struct CheckConfig: ParsableCommand {
 func makeWriter(path: String, configuration: SpanwatchConfiguration, types: Set<String>?) throws -> EveWriter {
     let formatter = EveFormatter(sensorName: configuration.sensorName, types: types)
     if path == "-" { return EveWriter(descriptor: 1, formatter: formatter) }
+    if path.isEmpty { return EveWriter(descriptor: -1, formatter: formatter) }  // no EVE file: syslog only
     do {
         return try EveWriter(path: path, formatter: formatter)
     } catch {
@@ -293,10 +297,42 @@ func runOffline(files: [String], configuration: SpanwatchConfiguration, types: S
         throw fail(error.description)
     }
     let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
+    let delivery = withPolicy ? try startDelivery(configuration, writer: writer) : nil
     let assembly = EngineAssembly(configuration: configuration, output: writer, withPolicy: withPolicy, baseline: baseline)
     let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
     writer.flush()
     reportSummary(summary, processor: assembly.processor, policy: assembly.policy)
+    finishDelivery(delivery, writer: writer, configuration: configuration)
+}
+
+/// The syslog output: a spool the writer appends every line to, and the thread delivering it.
+func startDelivery(_ configuration: SpanwatchConfiguration, writer: EveWriter) throws -> SyslogForwarder? {
+    guard let syslog = configuration.syslog else { return nil }
+    let spool: Spool
+    do {
+        spool = try Spool(directory: syslog.spoolDirectory, maximumBytes: syslog.spoolBytes)
+    } catch {
+        throw fail(error.description)
+    }
+    let torn = spool.counters.tornRecords
+    if torn > 0 { FileHandle.standardError.write("spanwatch: spool \(syslog.spoolDirectory): skipped \(torn) torn record(s) left by a crash\n") }
+    writer.syslog = (SyslogEncoder(hostname: configuration.sensorName, facility: syslog.facility), spool)
+    let forwarder = SyslogForwarder(host: syslog.host, port: syslog.port, spool: spool)
+    forwarder.start()
+    return forwarder
+}
+
+/// Delivers what is spooled (for at most the drain timeout) and reports; the rest stays spooled.
+func finishDelivery(_ forwarder: SyslogForwarder?, writer: EveWriter, configuration: SpanwatchConfiguration) {
+    guard let forwarder, let syslog = configuration.syslog, let spool = writer.syslog?.spool else { return }
+    spool.sync()
+    forwarder.stop(drainSeconds: syslog.drainSeconds)
+    let c = forwarder.counters
+    let s = spool.counters
+    var line = "spanwatch: syslog \(syslog.host):\(syslog.port): \(c.delivered) records sent, \(spool.pendingBytes) bytes left in the spool"
+    if s.droppedAlerts + s.droppedOther > 0 { line += ", spool full: \(s.droppedAlerts) alerts and \(s.droppedOther) events dropped" }
+    if c.failures > 0 { line += ", \(c.failures) connection failures" }
+    FileHandle.standardError.write(line + "\n")
 }
 
 /// End-of-run counters on stderr (stdout carries the events).

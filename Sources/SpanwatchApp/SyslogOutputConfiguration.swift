@@ -1,0 +1,51 @@
+import Yams
+
+/// `outputs.syslog`: RFC 5424 over TCP with octet-counted framing, through a bounded disk spool.
+public struct SyslogOutputConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+    /// Syslog facility number (local5 = 21, Suricata's EVE syslog default).
+    public var facility = 21
+    public var spoolDirectory = "/var/lib/spanwatch/spool"
+    public var spoolBytes = 256 << 20
+    /// At exit, how long delivery may go on; what is left stays spooled for the next start.
+    public var drainSeconds = 10.0
+
+    static let facilities: [String: Int] = ["kern": 0, "user": 1, "daemon": 3, "auth": 4, "syslog": 5, "local0": 16, "local1": 17,
+                                            "local2": 18, "local3": 19, "local4": 20, "local5": 21, "local6": 22, "local7": 23]
+
+    static func parse(_ node: Node, reader: ConfigReader) throws(ConfigurationError) -> SyslogOutputConfiguration {
+        let path = "outputs.syslog"
+        let map = try reader.mapping(node, path: path)
+        try reader.allowOnly(map, ["address", "transport", "facility", "spool", "spool_size", "drain_timeout"], path: path, node: node)
+        guard let addressNode = map["address"] else { throw ConfigurationError("\(reader.at(node)): '\(path).address' is missing (host:port)") }
+        let address = try reader.string(addressNode, path: "\(path).address")
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]), port > 0 else {
+            throw ConfigurationError("\(reader.at(addressNode)): '\(path).address' must be HOST:PORT, not '\(address)'")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError("\(reader.at(addressNode)): '\(path).address' has no host") }
+        var output = SyslogOutputConfiguration(host: host, port: port)
+        if let node = map["transport"] {
+            let transport = try reader.string(node, path: "\(path).transport")
+            guard transport == "tcp" else {
+                throw ConfigurationError("\(reader.at(node)): '\(path).transport' '\(transport)' is not available yet (tcp)")
+            }
+        }
+        if let node = map["facility"] {
+            let name = try reader.string(node, path: "\(path).facility")
+            guard let number = facilities[name] else {
+                throw ConfigurationError("\(reader.at(node)): '\(path).facility' is unknown: '\(name)' (\(facilities.keys.sorted().joined(separator: ", ")))")
+            }
+            output.facility = number
+        }
+        if let node = map["spool"] { output.spoolDirectory = try reader.string(node, path: "\(path).spool") }
+        if let node = map["spool_size"] {
+            output.spoolBytes = try reader.size(node, path: "\(path).spool_size")
+            guard output.spoolBytes >= 1 << 20 else { throw ConfigurationError("\(reader.at(node)): '\(path).spool_size' must be at least 1MiB") }
+        }
+        if let node = map["drain_timeout"] { output.drainSeconds = Double(try reader.duration(node, path: "\(path).drain_timeout", allowZero: true)) }
+        return output
+    }
+}

@@ -1,0 +1,335 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bounded on-disk spool between the engine and a network sink: the capture thread appends,
+/// the delivery thread reads and commits, and neither waits on the other. Append-only segment
+/// files hold records framed as
+///
+///     u32 length (little endian) | u8 class | u32 CRC-32 of the payload | payload
+///
+/// so a record torn by a crash (`kill -9`, power loss) is recognised and skipped when the spool
+/// reopens; `cursor` (written atomically) says how far delivery got. Data is fsynced at most
+/// every `syncInterval` and on close.
+///
+/// Full: past `maximumBytes`, non-alert records are dropped (counted), alerts are still taken
+/// up to a further 10 % reserve, then dropped too (counted). The writer's owner reads
+/// `takeLoss()` to write a loss record into the stream once there is room again.
+public final class Spool: @unchecked Sendable {
+    public enum RecordClass: UInt8, Sendable { case alert = 0, other = 1 }
+
+    /// Where delivery stands: a segment number and a byte offset in it.
+    public struct Cursor: Equatable, Comparable, Sendable {
+        public var segment: UInt64
+        public var offset: Int
+        public static func < (a: Cursor, b: Cursor) -> Bool { (a.segment, a.offset) < (b.segment, b.offset) }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var appended: UInt64 = 0
+        public var droppedAlerts: UInt64 = 0
+        public var droppedOther: UInt64 = 0
+        /// Records skipped at open because a crash tore them.
+        public var tornRecords: UInt64 = 0
+        public var bytesOnDisk: Int = 0
+    }
+
+    static let headerLength = 9
+    public static let segmentBytes = 8 << 20
+    public let directory: String
+    public let maximumBytes: Int
+    let syncInterval: Double
+
+    struct Shared {
+        /// The segment being written and how many of its bytes are written (readable).
+        var writeSegment: UInt64 = 0
+        var writeLength = 0
+        var committed = Cursor(segment: 0, offset: 0)
+        var counters = Counters()
+        /// Bytes of every segment from the committed one on, by segment.
+        var segmentLengths: [UInt64: Int] = [:]
+    }
+
+    let shared: Mutex<Shared>
+    private var descriptor: Int32 = -1
+    private var lastSync = 0.0
+    private var unsynced = false
+    /// Drops not yet reported by a loss record.
+    private var lossAlerts: UInt64 = 0
+    private var lossOther: UInt64 = 0
+
+    /// Opens (creating) the spool directory; a torn last record is cut off.
+    public init(directory: String, maximumBytes: Int, syncInterval: Double = 0.5) throws(OutputError) {
+        self.directory = directory
+        self.maximumBytes = maximumBytes
+        self.syncInterval = syncInterval
+        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
+            throw OutputError("\(directory): cannot create the spool directory: \(String(cString: strerror(errno)))")
+        }
+        var state = Shared()
+        state.committed = Spool.readCursor(directory) ?? Cursor(segment: 0, offset: 0)
+        var segments = Spool.listSegments(directory).filter { $0 >= state.committed.segment }
+        for old in Spool.listSegments(directory) where old < state.committed.segment { unlink(Spool.path(directory, old)) }
+        if segments.isEmpty { segments = [state.committed.segment] }
+        for segment in segments {
+            let (valid, torn) = Spool.validLength(Spool.path(directory, segment))
+            if torn > 0 {
+                // A torn tail: keep what decodes, cut the rest (only the last segment can be torn by a
+                // crash; a damaged earlier one is cut at the damage all the same).
+                truncate(Spool.path(directory, segment), off_t(valid))
+                state.counters.tornRecords += UInt64(torn)
+            }
+            state.segmentLengths[segment] = valid
+        }
+        state.writeSegment = segments.last!
+        state.writeLength = state.segmentLengths[state.writeSegment] ?? 0
+        if state.committed.segment == state.writeSegment { state.committed.offset = min(state.committed.offset, state.writeLength) }
+        state.counters.bytesOnDisk = state.segmentLengths.values.reduce(0, +) - state.committed.offset
+        shared = Mutex(state)
+        descriptor = open(Spool.path(directory, state.writeSegment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw OutputError("\(directory): cannot open the spool: \(String(cString: strerror(errno)))") }
+    }
+
+    deinit {
+        sync()
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    public var counters: Counters { shared.withLock { $0.counters } }
+
+    // MARK: Writing (the capture thread)
+
+    /// Appends one record, or drops it when the spool is full (see the type's note). Returns
+    /// whether it was kept.
+    @discardableResult
+    public func append(_ payload: UnsafeRawBufferPointer, class recordClass: RecordClass) -> Bool {
+        let size = Spool.headerLength + payload.count
+        let (accepted, rotate) = shared.withLock { state -> (Bool, Bool) in
+            let limit = recordClass == .alert ? maximumBytes + maximumBytes / 10 : maximumBytes
+            guard state.counters.bytesOnDisk + size <= limit else {
+                if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
+                return (false, false)
+            }
+            return (true, state.writeLength + size > Spool.segmentBytes && state.writeLength > 0)
+        }
+        guard accepted else {
+            if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
+            return false
+        }
+        if rotate { startSegment() }
+        var header = [UInt8](repeating: 0, count: Spool.headerLength)
+        let length = UInt32(payload.count)
+        let crc = CRC32.checksum(payload)
+        for index in 0..<4 { header[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+        header[4] = recordClass.rawValue
+        for index in 0..<4 { header[5 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
+        var iov = [iovec(iov_base: nil, iov_len: 0), iovec(iov_base: nil, iov_len: 0)]
+        let written: Int = header.withUnsafeMutableBytes { head in
+            iov[0] = iovec(iov_base: head.baseAddress, iov_len: head.count)
+            iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)
+            return writev(descriptor, &iov, 2)
+        }
+        guard written == size else {
+            // A short or failed write (disk full): count it as dropped; the tail is cut on reopen.
+            shared.withLock { state in
+                if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
+            }
+            if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
+            return false
+        }
+        shared.withLock { state in
+            state.writeLength += size
+            state.segmentLengths[state.writeSegment] = state.writeLength
+            state.counters.bytesOnDisk += size
+            state.counters.appended += 1
+        }
+        unsynced = true
+        let now = Spool.monotonic()
+        if now - lastSync >= syncInterval { sync(now: now) }
+        return true
+    }
+
+    /// Drops since the last call (for a loss record), once a record fits again.
+    public func takeLoss() -> (alerts: UInt64, other: UInt64)? {
+        guard lossAlerts > 0 || lossOther > 0 else { return nil }
+        defer { lossAlerts = 0; lossOther = 0 }
+        return (lossAlerts, lossOther)
+    }
+
+    public func sync() { sync(now: Spool.monotonic()) }
+
+    private func sync(now: Double) {
+        lastSync = now
+        guard unsynced, descriptor >= 0 else { return }
+        fsync(descriptor)
+        unsynced = false
+    }
+
+    private func startSegment() {
+        sync()
+        close(descriptor)
+        let next = shared.withLock { state -> UInt64 in
+            state.writeSegment += 1
+            state.writeLength = 0
+            state.segmentLengths[state.writeSegment] = 0
+            return state.writeSegment
+        }
+        descriptor = open(Spool.path(directory, next), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+    }
+
+    // MARK: Reading (the delivery thread)
+
+    /// Up to `maximumBytes` of whole records from `cursor` on, with the cursor after each.
+    public func read(from cursor: Cursor, maximumBytes: Int = 1 << 20) -> [(payload: [UInt8], next: Cursor)] {
+        var position = cursor
+        var out: [(payload: [UInt8], next: Cursor)] = []
+        var budget = maximumBytes
+        while budget > 0 {
+            let (limit, isLast) = shared.withLock { state -> (Int, Bool) in
+                (state.segmentLengths[position.segment] ?? 0, position.segment >= state.writeSegment)
+            }
+            if position.offset >= limit {
+                if isLast { break }
+                position = Cursor(segment: position.segment + 1, offset: 0)
+                continue
+            }
+            let file = open(Spool.path(directory, position.segment), O_RDONLY | O_CLOEXEC)
+            guard file >= 0 else { break }
+            let want = min(limit - position.offset, max(budget, 64 * 1024))
+            var bytes = [UInt8](repeating: 0, count: want)
+            let got = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress, want, off_t(position.offset)) }
+            close(file)
+            guard got > 0 else { break }
+            var index = 0
+            while index + Spool.headerLength <= got {
+                let length = Int(UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
+                guard index + Spool.headerLength + length <= got else { break }
+                let payload = Array(bytes[(index + Spool.headerLength)..<(index + Spool.headerLength + length)])
+                index += Spool.headerLength + length
+                out.append((payload, Cursor(segment: position.segment, offset: position.offset + index)))
+                budget -= Spool.headerLength + length
+            }
+            if index == 0 { break }  // a record longer than this read: next call, with a larger budget
+            position.offset += index
+        }
+        return out
+    }
+
+    public var committed: Cursor { shared.withLock { $0.committed } }
+
+    /// Delivery got this far: remember it (atomically) and delete finished segments.
+    public func commit(_ cursor: Cursor) {
+        let finished = shared.withLock { state -> [UInt64] in
+            guard cursor > state.committed else { return [] }
+            state.committed = cursor
+            let done = state.segmentLengths.keys.filter { $0 < cursor.segment }
+            for segment in done { state.segmentLengths.removeValue(forKey: segment) }
+            state.counters.bytesOnDisk = state.segmentLengths.values.reduce(0, +) - cursor.offset
+            return done
+        }
+        Spool.writeCursor(directory, cursor)
+        for segment in finished { unlink(Spool.path(directory, segment)) }
+    }
+
+    /// Bytes appended but not yet delivered.
+    public var pendingBytes: Int { shared.withLock { $0.counters.bytesOnDisk } }
+
+    // MARK: Files
+
+    static func path(_ directory: String, _ segment: UInt64) -> String {
+        let digits = String(segment)
+        return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
+    }
+
+    static func listSegments(_ directory: String) -> [UInt64] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var out: [UInt64] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasSuffix(".seg"), let number = UInt64(name.dropLast(4)) { out.append(number) }
+        }
+        return out.sorted()
+    }
+
+    /// The length of the well-formed records of a segment, and how many records past it are torn.
+    static func validLength(_ path: String) -> (Int, Int) {
+        let file = open(path, O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { return (0, 0) }
+        defer { close(file) }
+        var stats = stat()
+        fstat(file, &stats)
+        let size = Int(stats.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        let got = bytes.withUnsafeMutableBytes { size == 0 ? 0 : pread(file, $0.baseAddress, size, 0) }
+        var index = 0
+        while index + headerLength <= got {
+            let length = Int(UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
+            let recordClass = bytes[index + 4]
+            let crc = UInt32(bytes[index + 5]) | UInt32(bytes[index + 6]) << 8 | UInt32(bytes[index + 7]) << 16 | UInt32(bytes[index + 8]) << 24
+            guard recordClass <= 1, index + headerLength + length <= got else { break }
+            let matches = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[(index + headerLength)..<(index + headerLength + length)])) == crc }
+            guard matches else { break }
+            index += headerLength + length
+        }
+        return (index, index < got ? 1 : 0)
+    }
+
+    static func readCursor(_ directory: String) -> Cursor? {
+        guard let file = fopen(directory + "/cursor", "r") else { return nil }
+        defer { fclose(file) }
+        var segment: UInt64 = 0
+        var offset: Int = 0
+        var line = [CChar](repeating: 0, count: 64)
+        guard fgets(&line, 64, file) != nil else { return nil }
+        let parts = String(cString: line).split(separator: " ")
+        guard parts.count == 2, let s = UInt64(parts[0]), let o = Int(parts[1].trimmingCharacters(in: "\n")) else { return nil }
+        segment = s
+        offset = o
+        return Cursor(segment: segment, offset: offset)
+    }
+
+    static func writeCursor(_ directory: String, _ cursor: Cursor) {
+        let temporary = directory + "/cursor.tmp"
+        let text = Array("\(cursor.segment) \(cursor.offset)\n".utf8)
+        let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard file >= 0 else { return }
+        _ = text.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+        fsync(file)
+        close(file)
+        rename(temporary, directory + "/cursor")
+    }
+
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> Substring {
+        var s = self
+        while s.last == set { s = s.dropLast() }
+        return s
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib computes it.
+public enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { value in
+        var crc = UInt32(value)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        return crc
+    }
+
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return ~crc
+    }
+}

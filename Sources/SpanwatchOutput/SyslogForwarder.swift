@@ -1,0 +1,231 @@
+import SpanwatchFlow
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RFC 5424 messages for the spool: `<PRI>1 TIMESTAMP HOSTNAME spanwatch PROCID MSGID - MSG`, the
+/// EVE line as MSG (no BOM), MSGID the event type, facility local5 by default; severity from the
+/// alert's (1 → crit, 2 → warning, 3 → notice), info for every other event. Built in a reused
+/// buffer: no allocation per event.
+public final class SyslogEncoder {
+    let hostname: [UInt8]
+    let processID: [UInt8]
+    let facility: Int
+    var scratch: [UInt8] = []
+
+    public init(hostname: String, facility: Int = 21) {
+        self.hostname = Array(hostname.utf8.prefix(255))
+        self.processID = Array(String(getpid()).utf8)
+        self.facility = facility
+        scratch.reserveCapacity(16 * 1024)
+    }
+
+    /// Frames `line` (one EVE line, without its newline) and appends it to the spool.
+    public func spool(line: UnsafeRawBufferPointer, body: EventBody, timestamp: Int64, into spool: Spool) {
+        var severity = 6
+        var recordClass = Spool.RecordClass.other
+        if case .alert(let alert) = body {
+            recordClass = .alert
+            severity = alert.severity == 1 ? 2 : alert.severity == 2 ? 4 : 5
+        }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(ascii: "<"))
+        appendDecimal(facility * 8 + severity)
+        scratch.append(contentsOf: [UInt8(ascii: ">"), UInt8(ascii: "1"), UInt8(ascii: " ")])
+        // RFC 3339 with Z: the EVE timestamp's first 26 characters (to the microsecond), then Z.
+        EveTimestamp.write(microseconds: timestamp) { text in scratch.append(contentsOf: text.prefix(26)) }
+        scratch.append(UInt8(ascii: "Z"))
+        scratch.append(UInt8(ascii: " "))
+        scratch.append(contentsOf: hostname)
+        scratch.append(contentsOf: " spanwatch ".utf8)
+        scratch.append(contentsOf: processID)
+        scratch.append(UInt8(ascii: " "))
+        scratch.append(contentsOf: EveFormatter.eventType(of: body).utf8)
+        scratch.append(contentsOf: " - ".utf8)
+        scratch.append(contentsOf: line)
+        scratch.withUnsafeBytes { _ = spool.append($0, class: recordClass) }
+    }
+
+    private func appendDecimal(_ value: Int) {
+        if value >= 100 { scratch.append(UInt8(ascii: "0") + UInt8(value / 100)) }
+        if value >= 10 { scratch.append(UInt8(ascii: "0") + UInt8(value / 10 % 10)) }
+        scratch.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+}
+
+/// Delivers the spool to a syslog receiver over TCP with octet-counted framing (RFC 6587), on its
+/// own thread: capture never waits for the SIEM. At least once, in order: a record counts as
+/// delivered only when the kernel says the peer acknowledged every byte sent (SIOCOUTQ is 0);
+/// after a broken connection everything since the last such point is sent again, so duplicates
+/// are possible and recognisable by `spanwatch.event_id`. Reconnects back off exponentially with
+/// full jitter (1 s base, 30 s cap).
+public final class SyslogForwarder: @unchecked Sendable {
+    public struct Counters: Sendable, Equatable {
+        public var delivered: UInt64 = 0
+        public var connects: UInt64 = 0
+        public var failures: UInt64 = 0
+        public var connected = false
+    }
+
+    let host: String
+    let port: UInt16
+    let spool: Spool
+    let backoffBase: Double
+    let backoffCap: Double
+    let state = Mutex<(stopping: Bool, drainDeadline: Double, counters: Counters)>((false, 0, Counters()))
+    private var thread: pthread_t? = nil
+    private var descriptor: Int32 = -1
+
+    public init(host: String, port: UInt16, spool: Spool, backoffBase: Double = 1.0, backoffCap: Double = 30.0) {
+        self.host = host
+        self.port = port
+        self.spool = spool
+        self.backoffBase = backoffBase
+        self.backoffCap = backoffCap
+    }
+
+    public var counters: Counters { state.withLock { $0.counters } }
+
+    public func start() {
+        let box = Unmanaged.passRetained(self)
+        var handle = pthread_t()
+        pthread_create(&handle, nil, { argument in
+            let forwarder = Unmanaged<SyslogForwarder>.fromOpaque(argument!).takeRetainedValue()
+            forwarder.run()
+            return nil
+        }, box.toOpaque())
+        thread = handle
+    }
+
+    /// Stops after delivering what is spooled, waiting at most `drainSeconds`; what is left stays
+    /// in the spool for the next start.
+    public func stop(drainSeconds: Double) {
+        state.withLock { $0.stopping = true; $0.drainDeadline = Spool.monotonic() + drainSeconds }
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+    }
+
+    private func run() {
+        var sendCursor = spool.committed
+        var attempt = 0
+        while true {
+            let (stopping, deadline) = state.withLock { ($0.stopping, $0.drainDeadline) }
+            if stopping && (spool.pendingBytes == 0 || Spool.monotonic() >= deadline) { break }
+            if descriptor < 0 {
+                guard connect() else {
+                    attempt += 1
+                    state.withLock { $0.counters.failures += 1 }
+                    // Full jitter: a random wait up to the exponential step.
+                    let step = min(backoffCap, backoffBase * Double(1 << min(attempt - 1, 16)))
+                    sleepUnlessStopping(Double.random(in: 0...step), until: deadline)
+                    continue
+                }
+                attempt = 0
+                sendCursor = spool.committed
+            }
+            commitIfAcknowledged(sendCursor)
+            if peerClosed() {
+                drop(connection: ())
+                sendCursor = spool.committed
+                continue
+            }
+            let batch = spool.read(from: sendCursor, maximumBytes: 256 * 1024)
+            if batch.isEmpty {
+                sleepUnlessStopping(0.02, until: deadline)
+                continue
+            }
+            var frames: [UInt8] = []
+            frames.reserveCapacity(batch.reduce(0) { $0 + $1.payload.count + 8 })
+            for record in batch {
+                frames.append(contentsOf: String(record.payload.count).utf8)
+                frames.append(UInt8(ascii: " "))
+                frames.append(contentsOf: record.payload)
+            }
+            if sendAll(frames) {
+                sendCursor = batch.last!.next
+                state.withLock { $0.counters.delivered += UInt64(batch.count) }
+                commitIfAcknowledged(sendCursor)
+            } else {
+                drop(connection: ())
+                sendCursor = spool.committed  // resend everything not known to have arrived
+            }
+        }
+        commitIfAcknowledged(sendCursor)
+        if descriptor >= 0 { close(descriptor); descriptor = -1 }
+    }
+
+    private func commitIfAcknowledged(_ cursor: Cursor) {
+        guard descriptor >= 0, cursor > spool.committed else { return }
+        var unacknowledged: Int32 = 0
+        // SIOCOUTQ (TIOCOUTQ): bytes in the send queue not yet acknowledged by the peer.
+        guard ioctl(descriptor, 0x5411, &unacknowledged) == 0, unacknowledged == 0 else { return }
+        spool.commit(cursor)
+    }
+
+    typealias Cursor = Spool.Cursor
+
+    private func connect() -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else { return false }
+        defer { freeaddrinfo(result) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            if fd >= 0 {
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    descriptor = fd
+                    state.withLock { $0.counters.connects += 1; $0.counters.connected = true }
+                    return true
+                }
+                close(fd)
+            }
+            entry = info.pointee.ai_next
+        }
+        return false
+    }
+
+    private func drop(connection: Void) {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        state.withLock { $0.counters.connected = false; $0.counters.failures += 1 }
+    }
+
+    /// The receiver hung up (a syslog receiver never sends, so readable means closed).
+    private func peerClosed() -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, 0) > 0 else { return false }
+        if entry.revents & Int16(POLLHUP | POLLERR) != 0 { return true }
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
+    }
+
+    private func sendAll(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        return bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let sent = send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                if sent < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += sent
+            }
+            return true
+        }
+    }
+
+    private func sleepUnlessStopping(_ seconds: Double, until deadline: Double) {
+        let end = Spool.monotonic() + seconds
+        while Spool.monotonic() < end {
+            let (stopping, stopDeadline) = state.withLock { ($0.stopping, $0.drainDeadline) }
+            if stopping && (spool.pendingBytes == 0 || Spool.monotonic() >= stopDeadline) { return }
+            usleep(useconds_t(min(20_000, max(1000, (end - Spool.monotonic()) * 1e6))))
+        }
+    }
+}
