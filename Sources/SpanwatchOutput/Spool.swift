@@ -37,7 +37,8 @@ public final class Spool: @unchecked Sendable {
     }
 
     static let headerLength = 9
-    public static let segmentBytes = 8 << 20
+    /// Segment files are rotated past this size; delivered ones are deleted.
+    public let segmentBytes: Int
     public let directory: String
     public let maximumBytes: Int
     let syncInterval: Double
@@ -61,7 +62,8 @@ public final class Spool: @unchecked Sendable {
     private var lossOther: UInt64 = 0
 
     /// Opens (creating) the spool directory; a torn last record is cut off.
-    public init(directory: String, maximumBytes: Int, syncInterval: Double = 0.5) throws(OutputError) {
+    public init(directory: String, maximumBytes: Int, syncInterval: Double = 0.5, segmentBytes: Int = 8 << 20) throws(OutputError) {
+        self.segmentBytes = segmentBytes
         self.directory = directory
         self.maximumBytes = maximumBytes
         self.syncInterval = syncInterval
@@ -112,7 +114,7 @@ public final class Spool: @unchecked Sendable {
                 if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
                 return (false, false)
             }
-            return (true, state.writeLength + size > Spool.segmentBytes && state.writeLength > 0)
+            return (true, state.writeLength + size > segmentBytes && state.writeLength > 0)
         }
         guard accepted else {
             if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }

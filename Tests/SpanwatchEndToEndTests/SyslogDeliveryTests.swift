@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+/// Delivery to a real rsyslog (Debian's), started by the test on loopback: every event arrives
+/// byte for byte and in order; with the receiver down, events wait in the spool and arrive first
+/// when it is back.
+@Suite(.serialized) struct SyslogDeliveryTests {
+    static let rsyslogd = "/usr/sbin/rsyslogd"
+    static var canRun: Bool {
+        FileManager.default.isExecutableFile(atPath: rsyslogd) && FileManager.default.isExecutableFile(atPath: LiveCaptureTests.binary)
+    }
+
+    /// An rsyslog listening on 127.0.0.1:`port` (imtcp), writing each message's MSG on a line.
+    final class Receiver {
+        let directory: String
+        let port: Int
+        let process = Process()
+        var output: String { directory + "/received.log" }
+
+        init(directory: String, port: Int) throws {
+            self.directory = directory
+            self.port = port
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let config = """
+            global(workDirectory="\(directory)" maxMessageSize="256k")
+            module(load="imtcp")
+            template(name="msgonly" type="string" string="%msg%\\n")
+            input(type="imtcp" address="127.0.0.1" port="\(port)" ruleset="spanwatch")
+            ruleset(name="spanwatch") { action(type="omfile" file="\(directory)/received.log" template="msgonly") }
+
+            """
+            try config.write(toFile: directory + "/rsyslog.conf", atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: SyslogDeliveryTests.rsyslogd)
+            process.arguments = ["-n", "-f", directory + "/rsyslog.conf", "-i", directory + "/rsyslog.pid"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Listening within 5 s (bounded).
+            for _ in 0..<100 {
+                if Receiver.listening(port) { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            throw CocoaError(.fileReadUnknown)
+        }
+
+        static func listening(_ port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+
+        /// Waits (bounded) until `lines` lines arrived, and stops rsyslog (it flushes its file).
+        func stop(expecting lines: Int) -> [String] {
+            for _ in 0..<200 {
+                if ((try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= lines { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            // SIGKILL: a signal mask inherited from the test runner can leave rsyslog deaf to SIGTERM.
+            // Its file is written per batch, so what arrived is on disk.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+    }
+
+    static func config(_ directory: String, port: Int) throws -> String {
+        let path = directory + "/spanwatch.yaml"
+        try """
+        version: 1
+        outputs:
+          syslog:
+            address: 127.0.0.1:\(port)
+            spool: \(directory)/spool
+            drain_timeout: 2s
+
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func workspace(_ name: String) -> (String, Int) {
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let directory = NSTemporaryDirectory() + "spanwatch-syslog-\(pid)-\(name)"
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (directory, 20000 + (pid * 7 + name.count * 131) % 20000)
+    }
+
+    static func lines(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    @Test(.enabled(if: canRun, "needs rsyslog (apt-get install rsyslog) and a built spanwatch"))
+    func everyEventArrivesByteForByteInOrder() throws {
+        let (directory, port) = Self.workspace("order")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try Receiver(directory: directory + "/rsyslog", port: port)
+        let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let run = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c", try Self.config(directory, port: port),
+                                            "--eve", directory + "/eve.json"])
+        let expected = Self.lines(directory + "/eve.json")
+        let received = receiver.stop(expecting: expected.count)
+        #expect(run.status == 0)
+        #expect(expected.count > 500)
+        #expect(received == expected)
+        #expect(run.errors.contains("\(expected.count) records sent, 0 bytes left in the spool"), "\(run.errors)")
+    }
+
+    @Test(.enabled(if: canRun, "needs rsyslog (apt-get install rsyslog) and a built spanwatch"))
+    func withTheReceiverDownEventsWaitInTheSpoolAndArriveFirst() throws {
+        let (directory, port) = Self.workspace("down")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try Self.config(directory, port: port)
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let small = SharedCorpus.repositoryRoot.appendingPathComponent("samples/sample-plant.pcap").path
+        // Nobody listens: everything stays spooled (the run ends after its 2 s drain timeout).
+        let first = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", plant, "-c", config, "--eve", directory + "/first.json"])
+        #expect(first.status == 0)
+        #expect(first.errors.contains("0 records sent"), "\(first.errors)")
+        // The receiver comes up; the next run delivers the backlog first, then its own events.
+        let receiver = try Receiver(directory: directory + "/rsyslog", port: port)
+        let second = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", small, "-c", config, "--eve", directory + "/second.json"])
+        let expected = Self.lines(directory + "/first.json") + Self.lines(directory + "/second.json")
+        let received = receiver.stop(expecting: expected.count)
+        #expect(second.status == 0)
+        #expect(received.count == expected.count)
+        #expect(received == expected)
+    }
+}

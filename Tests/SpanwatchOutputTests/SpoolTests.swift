@@ -1,0 +1,112 @@
+import SpanwatchOutput
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The spool between the engine and the syslog sender: records come back as written, in order;
+/// delivery progress survives a restart; a torn tail left by a crash is cut; when full, events
+/// go before alerts and every drop is counted.
+@Suite(.serialized) struct SpoolTests {
+    static func directory(_ name: String) -> String {
+        let path = "/tmp/spanwatch-spool-test-\(getpid())-\(name)"
+        removeDirectory(path)
+        return path
+    }
+
+    static func removeDirectory(_ path: String) {
+        guard let dir = opendir(path) else { return }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { unlink(path + "/" + name) }
+        }
+        closedir(dir)
+        rmdir(path)
+    }
+
+    static func record(_ index: Int) -> [UInt8] { Array("{\"n\":\(index),\"pad\":\"\(String(repeating: "x", count: index % 50))\"}".utf8) }
+
+    static func append(_ spool: Spool, _ bytes: [UInt8], _ recordClass: Spool.RecordClass = .other) -> Bool {
+        bytes.withUnsafeBytes { spool.append($0, class: recordClass) }
+    }
+
+    @Test func recordsComeBackInOrderAndProgressSurvivesARestart() throws {
+        let path = Self.directory("order")
+        defer { Self.removeDirectory(path) }
+        var spool: Spool? = try Spool(directory: path, maximumBytes: 64 << 20, segmentBytes: 4096)
+        for index in 0..<1000 { #expect(Self.append(spool!, Self.record(index))) }
+        let start = spool!.committed
+        var cursor = start
+        var seen: [[UInt8]] = []
+        while true {
+            let batch = spool!.read(from: cursor, maximumBytes: 10_000)
+            if batch.isEmpty { break }
+            seen += batch.map(\.payload)
+            cursor = batch.last!.next
+        }
+        #expect(seen == (0..<1000).map(Self.record))
+        #expect(cursor.segment > 10)  // rotated across many 4 KiB segments
+        // Commit halfway (the cursor after record 499), restart: delivery resumes there.
+        let all = spool!.read(from: start, maximumBytes: 1 << 30)
+        #expect(all.count == 1000)
+        spool = nil
+        spool = try Spool(directory: path, maximumBytes: 64 << 20, segmentBytes: 4096)
+        spool!.commit(all[499].next)
+        spool = nil
+        spool = try Spool(directory: path, maximumBytes: 64 << 20, segmentBytes: 4096)
+        let rest = spool!.read(from: spool!.committed, maximumBytes: 1 << 30)
+        #expect(rest.map(\.payload) == (500..<1000).map(Self.record))
+        // Delivered segments are deleted: what is on disk is what is left.
+        #expect(spool!.pendingBytes == rest.reduce(0) { $0 + $1.payload.count + 9 })
+    }
+
+    @Test func aTornTailIsCutOnReopen() throws {
+        let path = Self.directory("torn")
+        defer { Self.removeDirectory(path) }
+        var spool: Spool? = try Spool(directory: path, maximumBytes: 1 << 20)
+        for index in 0..<10 { #expect(Self.append(spool!, Self.record(index))) }
+        spool = nil
+        // kill -9 in the middle of a write: half a header and payload at the end of the segment.
+        let segment = path + "/00000000000000000000.seg"
+        let file = open(segment, O_WRONLY | O_APPEND)
+        let torn: [UInt8] = [40, 0, 0, 0, 1, 0xAA, 0xBB, 0xCC, 0xDD, 0x7B, 0x22]
+        _ = torn.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+        close(file)
+        spool = try Spool(directory: path, maximumBytes: 1 << 20)
+        #expect(spool!.counters.tornRecords == 1)
+        #expect(Self.append(spool!, Self.record(10)))
+        let all = spool!.read(from: spool!.committed, maximumBytes: 1 << 20)
+        #expect(all.map(\.payload) == (0...10).map(Self.record))
+        // A record whose CRC does not match is cut the same way.
+        spool = nil
+        let corrupt = open(segment, O_WRONLY)
+        var flipped: UInt8 = 0x58
+        pwrite(corrupt, &flipped, 1, off_t(all[9].next.offset - 3))
+        close(corrupt)
+        spool = try Spool(directory: path, maximumBytes: 1 << 20)
+        #expect(spool!.read(from: spool!.committed, maximumBytes: 1 << 20).map(\.payload) == (0...8).map(Self.record))
+    }
+
+    @Test func whenFullEventsGoFirstThenAlertsAndEveryDropIsCounted() throws {
+        let path = Self.directory("full")
+        defer { Self.removeDirectory(path) }
+        let spool = try Spool(directory: path, maximumBytes: 10_000)
+        let event = [UInt8](repeating: UInt8(ascii: "e"), count: 91)  // 100 bytes with the header
+        let alert = [UInt8](repeating: UInt8(ascii: "a"), count: 91)
+        var kept = 0
+        for _ in 0..<150 where Self.append(spool, event) { kept += 1 }
+        #expect(kept == 100 && spool.counters.droppedOther == 50)
+        // Alerts still fit, into the 10 % reserve, then they are dropped too.
+        var alertsKept = 0
+        for _ in 0..<20 where Self.append(spool, alert, .alert) { alertsKept += 1 }
+        #expect(alertsKept == 10 && spool.counters.droppedAlerts == 10)
+        #expect(spool.takeLoss().map { [$0.alerts, $0.other] } == [10, 50])
+        #expect(spool.takeLoss() == nil)
+        // Delivery frees room: events are taken again.
+        let batch = spool.read(from: spool.committed, maximumBytes: 5000)
+        spool.commit(batch.last!.next)
+        #expect(Self.append(spool, event))
+        #expect(spool.counters.bytesOnDisk <= 11_000)
+    }
+}
