@@ -64,6 +64,7 @@ public enum CaptureRunner {
     /// packets, on the capture loop: the baseline is swapped with no lock and no packet lost).
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
+                               statsInterval: Double = 0, stats: (([String: KernelCounters]) -> Void)? = nil,
                                reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         var handles = [PcapHandle]()
         for name in interfaces {
@@ -76,8 +77,15 @@ public enum CaptureRunner {
         var summary = CaptureSummary()
         var descriptors = handles.map { pollfd(fd: $0.selectableDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
         let started = monotonicSeconds()
+        var lastStats = started
         var frames: UInt64 = 0
         while stopRequested == 0 {
+            if statsInterval > 0, let stats, monotonicSeconds() - lastStats >= statsInterval {
+                lastStats = monotonicSeconds()
+                var kernel: [String: KernelCounters] = [:]
+                for handle in handles { kernel[handle.name] = handle.refreshKernelCounters() }
+                stats(kernel)
+            }
             if let duration, monotonicSeconds() - started >= duration { break }
             if let packetLimit, frames >= packetLimit { break }
             _ = poll(&descriptors, nfds_t(descriptors.count), 100)
@@ -126,7 +134,7 @@ public enum CaptureRunner {
         pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
 
-    static func monotonicSeconds() -> Double {
+    public static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -23,6 +23,8 @@ public struct SpanwatchConfiguration: Sendable {
     public var zonePolicy = ZonePolicy()
     /// `outputs.eve.enabled: false` writes no EVE file (the syslog output alone).
     public var eveEnabled = true
+    /// `outputs.stats_interval`: seconds between `stats` events while capturing live (0: at exit only).
+    public var statsInterval: Int64 = 60
     /// `outputs.syslog`: delivery to a syslog receiver through a disk spool.
     public var syslog: SyslogOutputConfiguration? = nil
     /// Named hosts, critical operations allowed per edge, alert aggregation and rate limit.
@@ -86,7 +88,8 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let outputs = top["outputs"] {
             let map = try reader.mapping(outputs, path: "outputs")
-            try reader.allowOnly(map, ["eve", "syslog"], path: "outputs", node: outputs)
+            try reader.allowOnly(map, ["eve", "syslog", "stats_interval"], path: "outputs", node: outputs)
+            if let node = map["stats_interval"] { config.statsInterval = try reader.duration(node, path: "outputs.stats_interval", allowZero: true) }
             if let node = map["syslog"] { config.syslog = try SyslogOutputConfiguration.parse(node, reader: reader) }
             if let eve = map["eve"] {
                 let eveMap = try reader.mapping(eve, path: "outputs.eve")

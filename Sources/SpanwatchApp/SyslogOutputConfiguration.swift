@@ -43,7 +43,7 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
         if let node = map["spool"] { output.spoolDirectory = try reader.string(node, path: "\(path).spool") }
         if let node = map["spool_size"] {
             output.spoolBytes = try reader.size(node, path: "\(path).spool_size")
-            guard output.spoolBytes >= 1 << 20 else { throw ConfigurationError("\(reader.at(node)): '\(path).spool_size' must be at least 1MiB") }
+            guard output.spoolBytes >= 64 << 10 else { throw ConfigurationError("\(reader.at(node)): '\(path).spool_size' must be at least 64KiB") }
         }
         if let node = map["drain_timeout"] { output.drainSeconds = Double(try reader.duration(node, path: "\(path).drain_timeout", allowZero: true)) }
         return output

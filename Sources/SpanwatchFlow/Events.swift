@@ -147,6 +147,25 @@ public struct AssetEvent: Sendable {
     }
 }
 
+/// Counters for operators (EVE `stats`): sections of named values, as Suricata nests them.
+public struct StatsEvent: Sendable {
+    public struct Section: Sendable {
+        public var name: StaticString
+        public var values: [(name: StaticString, value: UInt64)]
+        public init(_ name: StaticString, _ values: KeyValuePairs<StaticString, UInt64>) {
+            self.name = name
+            self.values = values.map { (name: $0.key, value: $0.value) }
+        }
+    }
+    /// Seconds since the sensor started (wall clock), when known.
+    public var uptime: Int64?
+    public var sections: [Section]
+    public init(uptime: Int64? = nil, sections: [Section]) {
+        self.uptime = uptime
+        self.sections = sections
+    }
+}
+
 /// What an event is about.
 public enum EventBody: Sendable {
     case modbus(ModbusTransaction)
@@ -158,6 +177,7 @@ public enum EventBody: Sendable {
     case mqtt(MQTTEvent)
     case alert(AlertEvent)
     case asset(AssetEvent)
+    case stats(StatsEvent)
     case flow(FlowEndReason)
     case anomaly(AnomalyEvent)
 }
@@ -182,7 +202,7 @@ public struct EventContext {
 
 /// The kinds of event, without their payload: what a sink can say it does not want.
 public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly, alert, asset
+    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly, alert, asset, stats
 }
 
 extension EventBody {
@@ -197,6 +217,7 @@ extension EventBody {
         case .mqtt: .mqtt
         case .alert: .alert
         case .asset: .asset
+        case .stats: .stats
         case .flow: .flow
         case .anomaly: .anomaly
         }

@@ -60,7 +60,8 @@ public final class PacketProcessor: AppEventEmitter {
     let sink: EventSink
     var frame = DecodedFrame()
     public private(set) var counters = EngineCounters()
-    var now: Timestamp = 0
+    /// Packet time of the latest frame (or of the live clock while the link is quiet).
+    public internal(set) var now: Timestamp = 0
     var currentPcapCount: UInt64 = 0
     var currentInterface: String? = nil
     var lastExpiry: Timestamp = 0
@@ -98,6 +99,7 @@ public final class PacketProcessor: AppEventEmitter {
         case .anomaly: wantedKinds[8]
         case .alert: wantedKinds[9]
         case .asset: wantedKinds[10]
+        case .stats: wantedKinds[11]
         }
     }
 

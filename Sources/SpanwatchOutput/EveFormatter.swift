@@ -9,7 +9,7 @@ public final class EveFormatter {
     public let types: Set<String>?
     public private(set) var sequence: UInt64
     /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesAlert: Bool, writesFlow: Bool, writesAnomaly: Bool, writesAsset: Bool
+    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesAlert: Bool, writesFlow: Bool, writesAnomaly: Bool, writesAsset: Bool, writesStats: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
     /// Where a flow's envelope fields are rendered before they are cached on the flow.
     let envelope = JSONLineBuilder(capacity: 512)
@@ -29,6 +29,7 @@ public final class EveFormatter {
         writesFlow = types?.contains("flow") ?? true
         writesAnomaly = types?.contains("anomaly") ?? true
         writesAsset = types?.contains("asset") ?? true
+        writesStats = types?.contains("stats") ?? true
     }
 
     public static func eventType(of body: EventBody) -> String {
@@ -42,6 +43,7 @@ public final class EveFormatter {
         case .mqtt: "mqtt"
         case .alert: "alert"
         case .asset: "asset"
+        case .stats: "stats"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -58,6 +60,7 @@ public final class EveFormatter {
         case .mqtt: "mqtt"
         case .alert: "alert"
         case .asset: "asset"
+        case .stats: "stats"
         case .flow: "flow"
         case .anomaly: "anomaly"
         }
@@ -78,6 +81,7 @@ public final class EveFormatter {
         case .flow: writesFlow
         case .anomaly: writesAnomaly
         case .asset: writesAsset
+        case .stats: writesStats
         }
     }
 
@@ -217,6 +221,15 @@ public final class EveFormatter {
                 builder.endObject()
             }
             builder.field("change", asset.change.rawValue)
+            builder.endObject()
+        case .stats(let stats):
+            builder.beginObject("stats")
+            if let uptime = stats.uptime { builder.field("uptime", uptime) }
+            for section in stats.sections {
+                builder.beginObject(section.name)
+                for entry in section.values { builder.field(entry.name, entry.value) }
+                builder.endObject()
+            }
             builder.endObject()
         case .flow(let reason):
             if let flow { writeFlow(flow, reason: reason, into: builder) }

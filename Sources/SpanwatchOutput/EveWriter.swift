@@ -53,12 +53,24 @@ public final class EveWriter: EventSink {
         formatter.render(context, body, into: buffer)
         linesWritten += 1
         if let syslog {
-            buffer.withUnsafeBytes { raw in
+            let kept = buffer.withUnsafeBytes { raw in
                 let line = UnsafeRawBufferPointer(rebasing: raw[start..<(raw.count - 1)])  // without the newline
-                syslog.encoder.spool(line: line, body: body, timestamp: context.timestamp, into: syslog.spool)
+                return syslog.encoder.spool(line: line, body: body, timestamp: context.timestamp, into: syslog.spool)
             }
+            // Room again after drops: a loss record tells the SOC where the hole is.
+            if kept { reportSpoolLoss(at: context.timestamp) }
         }
         if buffer.count >= flushThreshold { flush() }
+    }
+
+    /// Writes a `stats` record of what the full spool dropped since the last such record, if
+    /// anything (also called at exit, so a hole is never silent).
+    public func reportSpoolLoss(at timestamp: Int64) {
+        guard let syslog, let loss = syslog.spool.takeLoss() else { return }
+        let before = syslog.spool.counters.appended
+        emit(EventContext(timestamp: timestamp, pcapCount: 0, interface: nil, flow: nil),
+             .stats(StatsEvent(sections: [StatsEvent.Section("spool_loss", ["dropped_alerts": loss.alerts, "dropped_events": loss.other])])))
+        if syslog.spool.counters.appended == before { syslog.spool.restoreLoss(loss) }
     }
 
     public func flush() {

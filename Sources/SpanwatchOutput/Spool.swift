@@ -14,9 +14,10 @@ import Glibc
 /// reopens; `cursor` (written atomically) says how far delivery got. Data is fsynced at most
 /// every `syncInterval` and on close.
 ///
-/// Full: past `maximumBytes`, non-alert records are dropped (counted), alerts are still taken
-/// up to a further 10 % reserve, then dropped too (counted). The writer's owner reads
-/// `takeLoss()` to write a loss record into the stream once there is room again.
+/// Full: protocol and flow events may fill 80 % of `maximumBytes`; past that they are dropped
+/// (counted) and the rest is kept for alerts (and loss records), which are dropped (counted)
+/// only past `maximumBytes`. The writer's owner reads `takeLoss()` to write a loss record into
+/// the stream once there is room again.
 public final class Spool: @unchecked Sendable {
     public enum RecordClass: UInt8, Sendable { case alert = 0, other = 1 }
 
@@ -109,7 +110,7 @@ public final class Spool: @unchecked Sendable {
     public func append(_ payload: UnsafeRawBufferPointer, class recordClass: RecordClass) -> Bool {
         let size = Spool.headerLength + payload.count
         let (accepted, rotate) = shared.withLock { state -> (Bool, Bool) in
-            let limit = recordClass == .alert ? maximumBytes + maximumBytes / 10 : maximumBytes
+            let limit = recordClass == .alert ? maximumBytes : maximumBytes / 5 * 4
             guard state.counters.bytesOnDisk + size <= limit else {
                 if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
                 return (false, false)
@@ -158,6 +159,15 @@ public final class Spool: @unchecked Sendable {
         guard lossAlerts > 0 || lossOther > 0 else { return nil }
         defer { lossAlerts = 0; lossOther = 0 }
         return (lossAlerts, lossOther)
+    }
+
+    /// A loss record could not be written either: its counts wait for the next one, and its own
+    /// drop is not a lost alert.
+    public func restoreLoss(_ loss: (alerts: UInt64, other: UInt64)) {
+        lossAlerts += loss.alerts
+        lossOther += loss.other
+        if lossAlerts > 0 { lossAlerts -= 1 }
+        shared.withLock { state in if state.counters.droppedAlerts > 0 { state.counters.droppedAlerts -= 1 } }
     }
 
     public func sync() { sync(now: Spool.monotonic()) }

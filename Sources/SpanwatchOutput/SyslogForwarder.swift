@@ -23,12 +23,15 @@ public final class SyslogEncoder {
     }
 
     /// Frames `line` (one EVE line, without its newline) and appends it to the spool.
-    public func spool(line: UnsafeRawBufferPointer, body: EventBody, timestamp: Int64, into spool: Spool) {
+    @discardableResult
+    public func spool(line: UnsafeRawBufferPointer, body: EventBody, timestamp: Int64, into spool: Spool) -> Bool {
         var severity = 6
         var recordClass = Spool.RecordClass.other
         if case .alert(let alert) = body {
             recordClass = .alert
             severity = alert.severity == 1 ? 2 : alert.severity == 2 ? 4 : 5
+        } else if case .stats = body {
+            recordClass = .alert  // counters and loss records are kept like alerts (the SOC needs the hole)
         }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(ascii: "<"))
@@ -45,7 +48,7 @@ public final class SyslogEncoder {
         scratch.append(contentsOf: EveFormatter.eventType(of: body).utf8)
         scratch.append(contentsOf: " - ".utf8)
         scratch.append(contentsOf: line)
-        scratch.withUnsafeBytes { _ = spool.append($0, class: recordClass) }
+        return scratch.withUnsafeBytes { spool.append($0, class: recordClass) }
     }
 
     private func appendDecimal(_ value: Int) {
@@ -67,6 +70,7 @@ public final class SyslogForwarder: @unchecked Sendable {
         public var connects: UInt64 = 0
         public var failures: UInt64 = 0
         public var connected = false
+        public init() {}
     }
 
     let host: String

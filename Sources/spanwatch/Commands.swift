@@ -146,7 +146,13 @@ struct Run: ParsableCommand {
         let summary: CaptureSummary
         do {
             let baselinePath = baseline ?? configuration.baselinePath
-            summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration) {
+            let started = CaptureRunner.monotonicSeconds()
+            summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration,
+                                                statsInterval: Double(configuration.statsInterval), stats: { kernel in
+                writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil),
+                            .stats(StatsReport.make(processor: processor, policy: assembly.policy, kernel: kernel, spool: writer.syslog?.spool,
+                                                    forwarder: delivery, uptime: Int64(CaptureRunner.monotonicSeconds() - started))))
+            }) {
                 // SIGUSR2: reload the baseline; a broken file keeps the one in use.
                 guard let baselinePath, let policy = assembly.policy else { return }
                 do {
@@ -160,9 +166,12 @@ struct Run: ParsableCommand {
         } catch {
             throw fail("\(error)")
         }
+        writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil),
+                    .stats(StatsReport.make(processor: processor, policy: assembly.policy, kernel: summary.kernel, spool: writer.syslog?.spool,
+                                            forwarder: delivery)))
         writer.flush()
         reportSummary(summary, processor: processor, policy: assembly.policy)
-        finishDelivery(delivery, writer: writer, configuration: configuration)
+        finishDelivery(delivery, writer: writer, configuration: configuration, lastTime: processor.now)
     }
 }
 
@@ -300,9 +309,13 @@ func runOffline(files: [String], configuration: SpanwatchConfiguration, types: S
     let delivery = withPolicy ? try startDelivery(configuration, writer: writer) : nil
     let assembly = EngineAssembly(configuration: configuration, output: writer, withPolicy: withPolicy, baseline: baseline)
     let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
+    if withPolicy {  // `run` ends with its counters; `decode` writes protocol events and flows only
+        writer.emit(EventContext(timestamp: assembly.processor.now, pcapCount: 0, interface: nil, flow: nil),
+                    .stats(StatsReport.make(processor: assembly.processor, policy: assembly.policy, spool: writer.syslog?.spool, forwarder: delivery)))
+    }
     writer.flush()
     reportSummary(summary, processor: assembly.processor, policy: assembly.policy)
-    finishDelivery(delivery, writer: writer, configuration: configuration)
+    finishDelivery(delivery, writer: writer, configuration: configuration, lastTime: assembly.processor.now)
 }
 
 /// The syslog output: a spool the writer appends every line to, and the thread delivering it.
@@ -323,8 +336,10 @@ func startDelivery(_ configuration: SpanwatchConfiguration, writer: EveWriter) t
 }
 
 /// Delivers what is spooled (for at most the drain timeout) and reports; the rest stays spooled.
-func finishDelivery(_ forwarder: SyslogForwarder?, writer: EveWriter, configuration: SpanwatchConfiguration) {
+func finishDelivery(_ forwarder: SyslogForwarder?, writer: EveWriter, configuration: SpanwatchConfiguration, lastTime: Int64) {
     guard let forwarder, let syslog = configuration.syslog, let spool = writer.syslog?.spool else { return }
+    writer.reportSpoolLoss(at: lastTime)
+    writer.flush()
     spool.sync()
     forwarder.stop(drainSeconds: syslog.drainSeconds)
     let c = forwarder.counters

@@ -69,7 +69,7 @@ import Testing
         }
     }
 
-    static func config(_ directory: String, port: Int) throws -> String {
+    static func config(_ directory: String, port: Int, spoolSize: String = "256MiB") throws -> String {
         let path = directory + "/spanwatch.yaml"
         try """
         version: 1
@@ -77,6 +77,7 @@ import Testing
           syslog:
             address: 127.0.0.1:\(port)
             spool: \(directory)/spool
+            spool_size: \(spoolSize)
             drain_timeout: 2s
 
         """.write(toFile: path, atomically: true, encoding: .utf8)
@@ -130,5 +131,42 @@ import Testing
         #expect(second.status == 0)
         #expect(received.count == expected.count)
         #expect(received == expected)
+    }
+
+    /// A spool too small for the backlog: events are dropped before alerts, every alert arrives,
+    /// and a loss record says how many events are missing, matching the run's own count.
+    @Test(.enabled(if: canRun, "needs rsyslog (apt-get install rsyslog) and a built spanwatch"))
+    func aFullSpoolDropsEventsBeforeAlertsAndSaysSo() throws {
+        let (directory, port) = Self.workspace("full")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try Self.config(directory, port: port, spoolSize: "128KiB")
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let first = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", plant, "-c", config, "--eve", directory + "/first.json"])
+        let dropped = try #require(first.errors.split(separator: " ").firstIndex(of: "events").map { _ in first.errors })
+        let match = try #require(dropped.range(of: #"spool full: 0 alerts and (\d+) events dropped"#, options: .regularExpression))
+        let droppedEvents = Int(dropped[match].split(separator: " ")[5])!
+        #expect(droppedEvents > 100)
+        let receiver = try Receiver(directory: directory + "/rsyslog", port: port)
+        let small = SharedCorpus.repositoryRoot.appendingPathComponent("samples/sample-plant.pcap").path
+        // The second run starts with a nearly full spool: it may drop a few events of its own.
+        let second = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", small, "-c", config, "--eve", "/dev/null"])
+        let secondDropped = second.errors.range(of: #"0 alerts and (\d+) events dropped"#, options: .regularExpression)
+            .map { Int(second.errors[$0].split(separator: " ")[3])! } ?? 0
+        let sent = Self.lines(directory + "/first.json")
+        let received = receiver.stop(expecting: sent.count - droppedEvents + 1)
+        // Every alert of the first run arrived, in order; what arrived is what was sent, minus the dropped events.
+        let alerts = sent.filter { $0.contains("\"event_type\":\"alert\"") }
+        #expect(alerts.count >= 5)
+        #expect(received.filter { $0.contains("\"event_type\":\"alert\"") }.prefix(alerts.count) == ArraySlice(alerts))
+        // Loss records (one each time room came back) add up to the run's own count.
+        let losses = received.filter { $0.contains("\"spool_loss\"") }
+        let reported = losses.compactMap { line -> Int? in
+            guard let range = line.range(of: #"dropped_events":(\d+)"#, options: .regularExpression) else { return nil }
+            return Int(line[range].split(separator: ":")[1])
+        }
+        #expect(!losses.isEmpty && losses.allSatisfy { $0.contains("\"dropped_alerts\":0,") })
+        #expect(reported.reduce(0, +) == droppedEvents + secondDropped, "\(losses)")
+        let fromFirst = received.filter { sent.contains($0) }
+        #expect(fromFirst.count == sent.count - droppedEvents)
     }
 }

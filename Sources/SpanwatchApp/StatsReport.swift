@@ -1,0 +1,54 @@
+import SpanwatchCapture
+import SpanwatchFlow
+import SpanwatchOutput
+import SpanwatchPolicy
+
+/// The `stats` event: what the sensor saw, decoded, tracked, raised and delivered, with the
+/// kernel's counters when capturing live (Suricata's names where it has them).
+public enum StatsReport {
+    public static func make(processor: PacketProcessor, policy: PolicyEngine?, kernel: [String: KernelCounters] = [:],
+                            spool: Spool? = nil, forwarder: SyslogForwarder? = nil, uptime: Int64? = nil) -> StatsEvent {
+        let c = processor.counters
+        let t = processor.table.counters
+        var sections: [StatsEvent.Section] = []
+        if !kernel.isEmpty {
+            var packets: UInt64 = 0, drops: UInt64 = 0, interfaceDrops: UInt64 = 0
+            for counters in kernel.values {
+                packets += counters.packets
+                drops += counters.drops
+                interfaceDrops += counters.interfaceDrops
+            }
+            sections.append(StatsEvent.Section("capture", ["kernel_packets": packets, "kernel_drops": drops, "kernel_ifdrops": interfaceDrops]))
+        }
+        sections.append(StatsEvent.Section("decoder", [
+            "pkts": c.packets, "bytes": c.bytes, "invalid": c.invalid, "ipv4": c.ipv4, "ipv6": c.ipv6, "tcp": c.tcp, "udp": c.udp,
+            "icmp": c.icmp, "vlan": c.vlanTagged, "fragments_skipped": c.fragmentsSkipped, "snap_truncated": c.snapTruncated,
+        ]))
+        sections.append(StatsEvent.Section("flow", [
+            "created": t.created, "active": UInt64(processor.table.active), "timed_out": t.timedOut, "closed": t.closed,
+            "evicted_memcap": t.evicted, "shutdown": t.flushedAtShutdown, "peak_active": UInt64(t.peakActive),
+        ]))
+        sections.append(StatsEvent.Section("tcp", ["reassembly_gaps": c.reassemblyGaps, "overlap_different_data": c.overlapsDifferent]))
+        sections.append(StatsEvent.Section("app_layer", [
+            "detected": c.appDetected, "detection_failed": c.appDetectionFailed, "parse_errors": c.appParseErrors,
+            "anomalies_suppressed": c.anomaliesSuppressed,
+        ]))
+        if let policy {
+            let p = policy.counters
+            sections.append(StatsEvent.Section("alerts", [
+                "raised": p.alerts, "repeats": p.repeats, "aggregates": p.aggregates, "rate_limited": p.rateLimited, "keys_dropped": p.keysDropped,
+            ]))
+        }
+        sections.append(StatsEvent.Section("output", ["events": c.events]))
+        if let spool {
+            let s = spool.counters
+            let f = forwarder?.counters ?? SyslogForwarder.Counters()
+            sections.append(StatsEvent.Section("syslog", [
+                "appended": s.appended, "dropped_alerts": s.droppedAlerts, "dropped_events": s.droppedOther,
+                "pending_bytes": UInt64(s.bytesOnDisk), "torn_records": s.tornRecords, "delivered": f.delivered, "connects": f.connects,
+                "failures": f.failures, "connected": f.connected ? 1 : 0,
+            ]))
+        }
+        return StatsEvent(uptime: uptime, sections: sections)
+    }
+}
