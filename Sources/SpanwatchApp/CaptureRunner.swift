@@ -17,6 +17,7 @@ public struct CaptureSummary: Sendable {
 /// Set from signal handlers; the capture loop polls them.
 nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 nonisolated(unsafe) var reloadRequested: sig_atomic_t = 0
+nonisolated(unsafe) var reopenRequested: sig_atomic_t = 0
 
 /// Feeds captured frames to the engine: files one after another, or live interfaces.
 public enum CaptureRunner {
@@ -65,7 +66,7 @@ public enum CaptureRunner {
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
                                statsInterval: Double = 0, stats: (([String: KernelCounters]) -> Void)? = nil,
-                               reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
+                               reopen: (() -> Void)? = nil, reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         var handles = [PcapHandle]()
         for name in interfaces {
             let handle = try PcapHandle.openLive(interface: name, options: options)
@@ -92,6 +93,10 @@ public enum CaptureRunner {
             if reloadRequested != 0 {
                 reloadRequested = 0
                 reload?()
+            }
+            if reopenRequested != 0 {
+                reopenRequested = 0
+                reopen?()
             }
             var any = false
             for (i, handle) in handles.enumerated() {
@@ -127,10 +132,12 @@ public enum CaptureRunner {
         signal(SIGTERM) { _ in stopRequested = 1 }
         reloadRequested = 0
         signal(SIGUSR2) { _ in reloadRequested = 1 }
+        reopenRequested = 0
+        signal(SIGHUP) { _ in reopenRequested = 1 }
         // A launcher may hand down a mask that blocks them (a blocked signal stays pending forever).
         var handled = sigset_t()
         sigemptyset(&handled)
-        for signal in [SIGINT, SIGTERM, SIGUSR2] { sigaddset(&handled, signal) }
+        for signal in [SIGINT, SIGTERM, SIGUSR2, SIGHUP] { sigaddset(&handled, signal) }
         pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
 

@@ -14,6 +14,18 @@ public final class EveFormatter {
     /// Where a flow's envelope fields are rendered before they are cached on the flow.
     let envelope = JSONLineBuilder(capacity: 512)
 
+    /// With a reservation (`SequenceReservation`): the last `seq` reserved on disk, and how to
+    /// reserve the next block when it is reached, so that a restart never reuses a number.
+    var sequenceLimit: UInt64 = .max
+    var extendSequence: (() -> UInt64)? = nil
+
+    /// Continues `seq` from a reservation made by an earlier run.
+    public func continueSequence(_ reservation: SequenceReservation) {
+        sequence = reservation.first
+        sequenceLimit = reservation.reservedUntil
+        extendSequence = { reservation.extend() }
+    }
+
     public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
         self.sensorName = sensorName
         self.types = types
@@ -181,6 +193,7 @@ public final class EveFormatter {
         builder.endObject()
         builder.newline()
         sequence += 1
+        if sequence > sequenceLimit { sequenceLimit = extendSequence?() ?? .max }
     }
 
     /// The event's protocol object (for an alert: the object of the traffic that raised it).

@@ -10,7 +10,9 @@ public final class EveWriter: EventSink {
     /// The syslog output's spool and encoder; a descriptor of -1 means no EVE file at all.
     public var syslog: (encoder: SyslogEncoder, spool: Spool)? = nil
     public let formatter: EveFormatter
-    let descriptor: Int32
+    var descriptor: Int32
+    /// The file, for `reopen` (nil for stdout).
+    let path: String?
     let ownsDescriptor: Bool
     /// Lines accumulate here and are written in blocks of about `flushThreshold` bytes.
     let buffer: JSONLineBuilder
@@ -23,6 +25,7 @@ public final class EveWriter: EventSink {
     public init(descriptor: Int32, formatter: EveFormatter) {
         self.descriptor = descriptor
         self.ownsDescriptor = false
+        self.path = nil
         self.formatter = formatter
         buffer = JSONLineBuilder(capacity: flushThreshold + 16 * 1024)
     }
@@ -33,6 +36,7 @@ public final class EveWriter: EventSink {
         guard fd >= 0 else { throw OutputError("\(path): \(String(cString: strerror(errno)))") }
         self.descriptor = fd
         self.ownsDescriptor = true
+        self.path = path
         self.formatter = formatter
         buffer = JSONLineBuilder(capacity: flushThreshold + 16 * 1024)
     }
@@ -71,6 +75,18 @@ public final class EveWriter: EventSink {
         emit(EventContext(timestamp: timestamp, pcapCount: 0, interface: nil, flow: nil),
              .stats(StatsEvent(sections: [StatsEvent.Section("spool_loss", ["dropped_alerts": loss.alerts, "dropped_events": loss.other])])))
         if syslog.spool.counters.appended == before { syslog.spool.restoreLoss(loss) }
+    }
+
+    /// SIGHUP (logrotate): flush, close and open the file again under its name. A file that
+    /// cannot be opened keeps the old descriptor (nothing is lost; the error is returned).
+    public func reopen() -> String? {
+        guard let path, ownsDescriptor else { return nil }
+        flush()
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+        close(descriptor)
+        descriptor = fd
+        return nil
     }
 
     public func flush() {

@@ -152,6 +152,9 @@ struct Run: ParsableCommand {
                 writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil),
                             .stats(StatsReport.make(processor: processor, policy: assembly.policy, kernel: kernel, spool: writer.syslog?.spool,
                                                     forwarder: delivery, uptime: Int64(CaptureRunner.monotonicSeconds() - started))))
+            }, reopen: {
+                // SIGHUP (logrotate): the EVE file is opened again under its name.
+                if let problem = writer.reopen() { FileHandle.standardError.write("spanwatch: cannot reopen \(problem); writing on\n") }
             }) {
                 // SIGUSR2: reload the baseline; a broken file keeps the one in use.
                 guard let baselinePath, let policy = assembly.policy else { return }
@@ -330,6 +333,12 @@ func startDelivery(_ configuration: SpanwatchConfiguration, writer: EveWriter) t
     let torn = spool.counters.tornRecords
     if torn > 0 { FileHandle.standardError.write("spanwatch: spool \(syslog.spoolDirectory): skipped \(torn) torn record(s) left by a crash\n") }
     writer.syslog = (SyslogEncoder(hostname: configuration.sensorName, facility: syslog.facility), spool)
+    // Event ids delivered to the SIEM must stay unique across restarts: seq continues from the spool's reservation.
+    do {
+        writer.formatter.continueSequence(try SequenceReservation(path: syslog.spoolDirectory + "/sequence"))
+    } catch {
+        throw fail(error.description)
+    }
     let forwarder = SyslogForwarder(host: syslog.host, port: syslog.port, spool: spool)
     forwarder.start()
     return forwarder
