@@ -65,7 +65,7 @@ public enum CaptureRunner {
     /// packets, on the capture loop: the baseline is swapped with no lock and no packet lost).
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
-                               statsInterval: Double = 0, stats: (([String: KernelCounters]) -> Void)? = nil,
+                               everySecond: (([String: KernelCounters]) -> Void)? = nil,
                                reopen: (() -> Void)? = nil, reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         var handles = [PcapHandle]()
         for name in interfaces {
@@ -81,11 +81,11 @@ public enum CaptureRunner {
         var lastStats = started
         var frames: UInt64 = 0
         while stopRequested == 0 {
-            if statsInterval > 0, let stats, monotonicSeconds() - lastStats >= statsInterval {
+            if let everySecond, monotonicSeconds() - lastStats >= 1 {
                 lastStats = monotonicSeconds()
                 var kernel: [String: KernelCounters] = [:]
                 for handle in handles { kernel[handle.name] = handle.refreshKernelCounters() }
-                stats(kernel)
+                everySecond(kernel)
             }
             if let duration, monotonicSeconds() - started >= duration { break }
             if let packetLimit, frames >= packetLimit { break }

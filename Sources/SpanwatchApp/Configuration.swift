@@ -1,3 +1,4 @@
+import SpanwatchWire
 import SpanwatchFlow
 import SpanwatchPolicy
 import Yams
@@ -23,6 +24,8 @@ public struct SpanwatchConfiguration: Sendable {
     public var zonePolicy = ZonePolicy()
     /// `outputs.eve.enabled: false` writes no EVE file (the syslog output alone).
     public var eveEnabled = true
+    /// `metrics.listen`: where `/metrics`, `/healthz` and `/readyz` are served while capturing live.
+    public var metricsListen: (host: String, port: UInt16)? = nil
     /// `outputs.stats_interval`: seconds between `stats` events while capturing live (0: at exit only).
     public var statsInterval: Int64 = 60
     /// `outputs.syslog`: delivery to a syslog receiver through a disk spool.
@@ -53,7 +56,7 @@ public struct SpanwatchConfiguration: Sendable {
         let reader = ConfigReader(file: file)
         let top = try reader.mapping(root, path: "")
         try reader.allowOnly(top, ["version", "sensor", "capture", "outputs", "limits", "timeouts", "community_id", "zones", "conduits",
-                                         "hosts", "allowed_operations", "alerts", "baseline"],
+                                         "hosts", "allowed_operations", "alerts", "baseline", "metrics"],
                              path: "", node: root)
         guard let version = top["version"] else {
             throw ConfigurationError("\(file):\(root.mark.map { String($0.line) } ?? "1"): missing key 'version'")
@@ -167,6 +170,18 @@ public struct SpanwatchConfiguration: Sendable {
         }
         config.zonePolicy = try parseZonePolicy(top, reader: reader)
         try parsePolicySettings(top, reader: reader, into: &config)
+        if let metrics = top["metrics"] {
+            let map = try reader.mapping(metrics, path: "metrics")
+            try reader.allowOnly(map, ["listen"], path: "metrics", node: metrics)
+            if let node = map["listen"] {
+                let text = try reader.string(node, path: "metrics.listen")
+                guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
+                      IPAddress(String(text[..<colon])).map({ !$0.isIPv6 }) == true else {
+                    throw ConfigurationError("\(reader.at(node)): 'metrics.listen' must be IPv4:PORT (127.0.0.1:9911), not '\(text)'")
+                }
+                config.metricsListen = (String(text[..<colon]), port)
+            }
+        }
         return config
     }
 

@@ -143,15 +143,29 @@ struct Run: ParsableCommand {
         let delivery = try startDelivery(configuration, writer: writer)
         let assembly = EngineAssembly(configuration: configuration, output: writer, baseline: use)
         let processor = assembly.processor
+        var metrics: MetricsServer? = nil
+        if let listen = configuration.metricsListen {
+            do { metrics = try MetricsServer(host: listen.host, port: listen.port) } catch { throw fail(error.description) }
+            metrics?.start()
+        }
+        defer { metrics?.stop() }
         let summary: CaptureSummary
         do {
             let baselinePath = baseline ?? configuration.baselinePath
             let started = CaptureRunner.monotonicSeconds()
+            var lastStats = started
+            let spoolLimit = configuration.syslog?.spoolBytes ?? 0
             summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration,
-                                                statsInterval: Double(configuration.statsInterval), stats: { kernel in
-                writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil),
-                            .stats(StatsReport.make(processor: processor, policy: assembly.policy, kernel: kernel, spool: writer.syslog?.spool,
-                                                    forwarder: delivery, uptime: Int64(CaptureRunner.monotonicSeconds() - started))))
+                                                everySecond: { kernel in
+                let now = CaptureRunner.monotonicSeconds()
+                let stats = StatsReport.make(processor: processor, policy: assembly.policy, kernel: kernel, spool: writer.syslog?.spool,
+                                             forwarder: delivery, uptime: Int64(now - started))
+                metrics?.publish(stats, capturing: true, sinkConnected: delivery.map { $0.counters.connected },
+                                 spoolBytes: writer.syslog?.spool.pendingBytes ?? 0, spoolLimit: spoolLimit)
+                if configuration.statsInterval > 0 && now - lastStats >= Double(configuration.statsInterval) {
+                    lastStats = now
+                    writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil), .stats(stats))
+                }
             }, reopen: {
                 // SIGHUP (logrotate): the EVE file is opened again under its name.
                 if let problem = writer.reopen() { FileHandle.standardError.write("spanwatch: cannot reopen \(problem); writing on\n") }

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// The metrics endpoint scraped again and again during a live run: valid Prometheus text
+/// exposition, counters that only rise, and health and readiness answers.
+@Suite(.serialized) struct MetricsTests {
+    static var canRun: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: LiveCaptureTests.binary) }
+
+    static func get(_ path: String, port: Int) -> (status: String, body: String)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return nil }
+        let request = Array("GET \(path) HTTP/1.0\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var response = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if got <= 0 { break }
+            response += chunk[0..<got]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        let status = String(text[..<split.lowerBound].split(separator: "\r\n").first ?? "")
+        return (status, String(text[split.upperBound...]))
+    }
+
+    @Test(.enabled(if: canRun, "needs root (live capture on lo) and a built spanwatch"))
+    func scrapesAreValidAndCountersOnlyRise() throws {
+        let port = 30000 + Int(ProcessInfo.processInfo.processIdentifier % 20000)
+        let config = NSTemporaryDirectory() + "spanwatch-metrics-\(port).yaml"
+        try "version: 1\nmetrics:\n  listen: 127.0.0.1:\(port)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveCaptureTests.binary)
+        process.arguments = ["run", "-i", "lo", "-c", config, "--duration", "6", "--eve", "/dev/null"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        var previous: [String: Double] = [:]
+        var scrapes = 0
+        let line = try NSRegularExpression(pattern: #"^[a-zA-Z_:][a-zA-Z0-9_:]* -?[0-9]+(\.[0-9]+)?$"#)
+        for attempt in 0..<8 {
+            Thread.sleep(forTimeInterval: attempt == 0 ? 2.0 : 0.4)
+            guard let (status, body) = Self.get("/metrics", port: port) else { continue }
+            #expect(status == "HTTP/1.0 200 OK")
+            var types: [String: String] = [:]
+            var values: [String: Double] = [:]
+            for text in body.split(separator: "\n").map(String.init) {
+                if text.hasPrefix("# TYPE ") {
+                    let parts = text.split(separator: " ")
+                    #expect(parts.count == 4 && ["counter", "gauge"].contains(parts[3]), "\(text)")
+                    types[String(parts[2])] = String(parts[3])
+                    continue
+                }
+                #expect(line.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil, "\(text)")
+                let parts = text.split(separator: " ")
+                let name = String(parts[0])
+                #expect(types[name] != nil, "\(name) has no TYPE line")
+                #expect(types[name] != "counter" || name.hasSuffix("_total"), "\(name)")
+                values[name] = Double(parts[1])
+            }
+            for (name, value) in values where types[name] == "counter" {
+                #expect(value >= previous[name] ?? 0, "\(name) went down")
+            }
+            if !values.isEmpty { scrapes += 1 }
+            previous = values
+        }
+        #expect(scrapes >= 5)
+        #expect((previous["spanwatch_decoder_pkts_total"] ?? 0) > 0)  // the scrapes themselves cross lo
+        #expect(Self.get("/healthz", port: port)?.status == "HTTP/1.0 200 OK")
+        #expect(Self.get("/readyz", port: port)?.status == "HTTP/1.0 200 OK")
+        #expect(Self.get("/nope", port: port)?.status == "HTTP/1.0 404 Not Found")
+    }
+}
