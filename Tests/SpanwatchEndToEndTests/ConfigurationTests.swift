@@ -47,6 +47,13 @@ import Testing
         ("version: 1\nbaseline:\n  mode: guess\n", "f.yaml:3: 'baseline.mode' must be learn or monitor"),
         ("version: 1\nbaseline:\n  mode: learn\n", "f.yaml:3: 'baseline.mode: learn' needs 'baseline.path'"),
         ("version: 1\nbaseline:\n  path: b.yaml\n  learn_for: soon\n", "f.yaml:4: 'baseline.learn_for' is not a duration"),
+        ("version: 1\noutputs:\n  syslog:\n    address: siem\n", "f.yaml:4: 'outputs.syslog.address' must be HOST:PORT"),
+        ("version: 1\noutputs:\n  syslog:\n    address: siem:601\n    transport: carrier-pigeon\n", "f.yaml:5: 'outputs.syslog.transport'"),
+        ("version: 1\noutputs:\n  syslog:\n    address: siem:601\n    facility: local9\n", "f.yaml:5: 'outputs.syslog.facility' is unknown"),
+        ("version: 1\noutputs:\n  syslog:\n    address: siem:601\n    spool_size: 1KiB\n", "f.yaml:5: 'outputs.syslog.spool_size' must be at least 64KiB"),
+        ("version: 1\noutputs:\n  syslog:\n    spool: /x\n", "f.yaml:4: 'outputs.syslog.address' is missing"),
+        ("version: 1\noutputs:\n  stats_interval: often\n", "f.yaml:3: 'outputs.stats_interval' is not a duration"),
+        ("version: 1\nmetrics:\n  listen: localhost\n", "f.yaml:3: 'metrics.listen' must be IPv4:PORT"),
     ])
     func badValuesNameTheKeyAndLine(text: String, message: String) {
         do {
