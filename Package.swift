@@ -36,7 +36,12 @@ let package = Package(
         .target(name: "SpanwatchWire", swiftSettings: hotPathSettings),
         .target(name: "SpanwatchFlow", dependencies: ["SpanwatchWire"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchPolicy", dependencies: ["SpanwatchWire", "SpanwatchFlow"], swiftSettings: hotPathSettings),
-        .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow"], swiftSettings: hotPathSettings),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow", "COpenSSL"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchCapture", dependencies: ["CPcap", "SpanwatchWire"]),
         .target(
             name: "SpanwatchApp",

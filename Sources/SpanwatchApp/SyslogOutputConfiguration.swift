@@ -1,9 +1,16 @@
+import SpanwatchOutput
 import Yams
 
-/// `outputs.syslog`: RFC 5424 over TCP with octet-counted framing, through a bounded disk spool.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `outputs.syslog`: RFC 5424 over TCP or TLS with octet-counted framing, through a bounded disk
+/// spool.
 public struct SyslogOutputConfiguration: Sendable, Equatable {
     public var host: String
     public var port: UInt16
+    public var transport = SyslogTransport.tcp
     /// Syslog facility number (local5 = 21, Suricata's EVE syslog default).
     public var facility = 21
     public var spoolDirectory = "/var/lib/spanwatch/spool"
@@ -17,7 +24,7 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
     static func parse(_ node: Node, reader: ConfigReader) throws(ConfigurationError) -> SyslogOutputConfiguration {
         let path = "outputs.syslog"
         let map = try reader.mapping(node, path: path)
-        try reader.allowOnly(map, ["address", "transport", "facility", "spool", "spool_size", "drain_timeout"], path: path, node: node)
+        try reader.allowOnly(map, ["address", "transport", "facility", "spool", "spool_size", "drain_timeout", "tls"], path: path, node: node)
         guard let addressNode = map["address"] else { throw ConfigurationError("\(reader.at(node)): '\(path).address' is missing (host:port)") }
         let address = try reader.string(addressNode, path: "\(path).address")
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]), port > 0 else {
@@ -27,11 +34,36 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw ConfigurationError("\(reader.at(addressNode)): '\(path).address' has no host") }
         var output = SyslogOutputConfiguration(host: host, port: port)
-        if let node = map["transport"] {
-            let transport = try reader.string(node, path: "\(path).transport")
-            guard transport == "tcp" else {
-                throw ConfigurationError("\(reader.at(node)): '\(path).transport' '\(transport)' is not available yet (tcp)")
+        let transport = try map["transport"].map { node throws(ConfigurationError) in try reader.string(node, path: "\(path).transport") } ?? "tcp"
+        switch transport {
+        case "tcp":
+            if let tls = map["tls"] { throw ConfigurationError("\(reader.at(tls)): '\(path).tls' needs 'transport: tls'") }
+        case "tls":
+            guard let tlsNode = map["tls"] else {
+                throw ConfigurationError("\(reader.at(node)): 'transport: tls' needs '\(path).tls' with at least 'ca_file'")
             }
+            let tls = try reader.mapping(tlsNode, path: "\(path).tls")
+            try reader.allowOnly(tls, ["ca_file", "cert_file", "key_file", "server_name"], path: "\(path).tls", node: tlsNode)
+            guard let caNode = tls["ca_file"] else { throw ConfigurationError("\(reader.at(tlsNode)): '\(path).tls.ca_file' is missing") }
+            var files: [String: String] = [:]
+            for key in ["ca_file", "cert_file", "key_file"] {
+                guard let fileNode = tls[key] else { continue }
+                let file = try reader.string(fileNode, path: "\(path).tls.\(key)")
+                // Caught here, not at the first connection: check-config says it.
+                guard access(file, R_OK) == 0 else {
+                    throw ConfigurationError("\(reader.at(fileNode)): '\(path).tls.\(key)' cannot be read: \(file): \(String(cString: strerror(errno)))")
+                }
+                files[key] = file
+            }
+            guard (files["cert_file"] == nil) == (files["key_file"] == nil) else {
+                throw ConfigurationError("\(reader.at(tlsNode)): '\(path).tls' needs both 'cert_file' and 'key_file', or neither")
+            }
+            let serverName = try tls["server_name"].map { node throws(ConfigurationError) in try reader.string(node, path: "\(path).tls.server_name") }
+            _ = caNode
+            output.transport = .tls(TLSSettings(caFile: files["ca_file"]!, certificateFile: files["cert_file"], keyFile: files["key_file"],
+                                                serverName: serverName))
+        default:
+            throw ConfigurationError("\(reader.at(map["transport"]!)): '\(path).transport' must be tcp or tls, not '\(transport)' (UDP is not offered: JSON events outgrow datagrams)")
         }
         if let node = map["facility"] {
             let name = try reader.string(node, path: "\(path).facility")

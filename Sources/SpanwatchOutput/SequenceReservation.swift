@@ -17,7 +17,7 @@ public final class SequenceReservation {
         var stored: UInt64 = 0
         if let file = fopen(path, "r") {
             var line = [CChar](repeating: 0, count: 32)
-            if fgets(&line, 32, file) != nil { stored = UInt64(String(cString: line).split(separator: "\n").first ?? "") ?? 0 }
+            if fgets(&line, 32, file) != nil { stored = UInt64(textOf(line).split(separator: "\n").first ?? "") ?? 0 }
             fclose(file)
         }
         first = stored + 1

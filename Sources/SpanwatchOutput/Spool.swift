@@ -298,7 +298,7 @@ public final class Spool: @unchecked Sendable {
         var offset: Int = 0
         var line = [CChar](repeating: 0, count: 64)
         guard fgets(&line, 64, file) != nil else { return nil }
-        let parts = String(cString: line).split(separator: " ")
+        let parts = textOf(line).split(separator: " ")
         guard parts.count == 2, let s = UInt64(parts[0]), let o = Int(parts[1].trimmingCharacters(in: "\n")) else { return nil }
         segment = s
         offset = o
@@ -329,6 +329,11 @@ extension Substring {
         while s.last == set { s = s.dropLast() }
         return s
     }
+}
+
+/// A NUL-terminated C buffer as text.
+func textOf(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib computes it.

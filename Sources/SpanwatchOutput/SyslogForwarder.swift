@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import COpenSSL
 import Synchronization
 
 #if canImport(Glibc)
@@ -58,8 +59,8 @@ public final class SyslogEncoder {
     }
 }
 
-/// Delivers the spool to a syslog receiver over TCP with octet-counted framing (RFC 6587), on its
-/// own thread: capture never waits for the SIEM. At least once, in order: a record counts as
+/// Delivers the spool to a syslog receiver over TCP or TLS (RFC 5425) with octet-counted framing
+/// (RFC 6587), on its own thread: capture never waits for the SIEM. At least once, in order: a record counts as
 /// delivered only when the kernel says the peer acknowledged every byte sent (SIOCOUTQ is 0);
 /// after a broken connection everything since the last such point is sent again, so duplicates
 /// are possible and recognisable by `spanwatch.event_id`. Reconnects back off exponentially with
@@ -70,22 +71,28 @@ public final class SyslogForwarder: @unchecked Sendable {
         public var connects: UInt64 = 0
         public var failures: UInt64 = 0
         public var connected = false
+        /// The last connection or handshake failure, for operators.
+        public var lastError: String? = nil
         public init() {}
     }
 
     let host: String
     let port: UInt16
     let spool: Spool
+    let tls: TLSClient?
+    private var session: OpaquePointer? = nil
     let backoffBase: Double
     let backoffCap: Double
     let state = Mutex<(stopping: Bool, drainDeadline: Double, counters: Counters)>((false, 0, Counters()))
     private var thread: pthread_t? = nil
     private var descriptor: Int32 = -1
 
-    public init(host: String, port: UInt16, spool: Spool, backoffBase: Double = 1.0, backoffCap: Double = 30.0) {
+    public init(host: String, port: UInt16, spool: Spool, transport: SyslogTransport = .tcp,
+                backoffBase: Double = 1.0, backoffCap: Double = 30.0) throws(OutputError) {
         self.host = host
         self.port = port
         self.spool = spool
+        if case .tls(let settings) = transport { tls = try TLSClient(settings, host: host) } else { tls = nil }
         self.backoffBase = backoffBase
         self.backoffCap = backoffCap
     }
@@ -157,7 +164,17 @@ public final class SyslogForwarder: @unchecked Sendable {
             }
         }
         commitIfAcknowledged(sendCursor)
-        if descriptor >= 0 { close(descriptor); descriptor = -1 }
+        if descriptor >= 0 { closeConnection() }
+    }
+
+    private func closeConnection() {
+        if let session {
+            SSL_shutdown(session)
+            SSL_free(session)
+            self.session = nil
+        }
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
     }
 
     private func commitIfAcknowledged(_ cursor: Cursor) {
@@ -183,10 +200,23 @@ public final class SyslogForwarder: @unchecked Sendable {
                 var timeout = timeval(tv_sec: 5, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    if let tls {
+                        // Never plain text when TLS is asked for: no handshake, no connection.
+                        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                        let (opened, error) = tls.open(fd)
+                        guard let opened else {
+                            close(fd)
+                            state.withLock { $0.counters.lastError = error }
+                            return false
+                        }
+                        session = opened
+                    }
                     descriptor = fd
-                    state.withLock { $0.counters.connects += 1; $0.counters.connected = true }
+                    state.withLock { $0.counters.connects += 1; $0.counters.connected = true; $0.counters.lastError = nil }
                     return true
                 }
+                state.withLock { $0.counters.lastError = String(cString: strerror(errno)) }
                 close(fd)
             }
             entry = info.pointee.ai_next
@@ -195,8 +225,7 @@ public final class SyslogForwarder: @unchecked Sendable {
     }
 
     private func drop(connection: Void) {
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
+        closeConnection()
         state.withLock { $0.counters.connected = false; $0.counters.failures += 1 }
     }
 
@@ -211,6 +240,16 @@ public final class SyslogForwarder: @unchecked Sendable {
 
     private func sendAll(_ bytes: [UInt8]) -> Bool {
         var offset = 0
+        if let session {
+            return bytes.withUnsafeBytes { raw in
+                while offset < raw.count {
+                    let sent = SSL_write(session, raw.baseAddress! + offset, Int32(min(raw.count - offset, 1 << 20)))
+                    guard sent > 0 else { return false }
+                    offset += Int(sent)
+                }
+                return true
+            }
+        }
         return bytes.withUnsafeBytes { raw in
             while offset < raw.count {
                 let sent = send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))

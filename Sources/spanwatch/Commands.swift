@@ -353,7 +353,12 @@ func startDelivery(_ configuration: SpanwatchConfiguration, writer: EveWriter) t
     } catch {
         throw fail(error.description)
     }
-    let forwarder = SyslogForwarder(host: syslog.host, port: syslog.port, spool: spool)
+    let forwarder: SyslogForwarder
+    do {
+        forwarder = try SyslogForwarder(host: syslog.host, port: syslog.port, spool: spool, transport: syslog.transport)
+    } catch {
+        throw fail(error.description)
+    }
     forwarder.start()
     return forwarder
 }
@@ -369,7 +374,7 @@ func finishDelivery(_ forwarder: SyslogForwarder?, writer: EveWriter, configurat
     let s = spool.counters
     var line = "spanwatch: syslog \(syslog.host):\(syslog.port): \(c.delivered) records sent, \(spool.pendingBytes) bytes left in the spool"
     if s.droppedAlerts + s.droppedOther > 0 { line += ", spool full: \(s.droppedAlerts) alerts and \(s.droppedOther) events dropped" }
-    if c.failures > 0 { line += ", \(c.failures) connection failures" }
+    if c.failures > 0 { line += ", \(c.failures) connection failures" + (c.lastError.map { " (last: \($0))" } ?? "") }
     FileHandle.standardError.write(line + "\n")
 }
 

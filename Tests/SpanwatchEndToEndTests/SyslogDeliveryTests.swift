@@ -17,13 +17,17 @@ import Testing
         let process = Process()
         var output: String { directory + "/received.log" }
 
-        init(directory: String, port: Int) throws {
+        /// `tls`: the CA, certificate and key rsyslog serves TLS with (its ossl driver).
+        init(directory: String, port: Int, tls: (ca: String, certificate: String, key: String)? = nil) throws {
             self.directory = directory
             self.port = port
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let driver = tls.map { " DefaultNetstreamDriver=\"ossl\" DefaultNetstreamDriverCAFile=\"\($0.ca)\" "
+                + "DefaultNetstreamDriverCertFile=\"\($0.certificate)\" DefaultNetstreamDriverKeyFile=\"\($0.key)\"" } ?? ""
+            let module = tls == nil ? "module(load=\"imtcp\")" : "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")"
             let config = """
-            global(workDirectory="\(directory)" maxMessageSize="256k")
-            module(load="imtcp")
+            global(workDirectory="\(directory)" maxMessageSize="256k"\(driver))
+            \(module)
             template(name="msgonly" type="string" string="%msg%\\n")
             input(type="imtcp" address="127.0.0.1" port="\(port)" ruleset="spanwatch")
             ruleset(name="spanwatch") { action(type="omfile" file="\(directory)/received.log" template="msgonly") }
@@ -260,3 +264,68 @@ enum SequenceReservationBlock { static let size = 10_000 }
         #expect(rotated.count > 400)  // SIGHUP flushed the first file before reopening
     }
 }
+
+/// Syslog over TLS (RFC 5425) to rsyslog's OpenSSL driver: delivery byte for byte when the
+/// receiver's certificate chains to the configured CA and carries the configured name; nothing at
+/// all (never plain text) when the name does not match.
+@Suite(.serialized) struct SyslogTLSTests {
+    static var canRun: Bool {
+        SyslogDeliveryTests.canRun && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+            && FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so")
+    }
+
+    /// A throwaway CA and a certificate for localhost / 127.0.0.1 signed by it.
+    static func certificates(in directory: String) throws -> (ca: String, certificate: String, key: String) {
+        let openssl = "/usr/bin/openssl"
+        try LiveCaptureTests.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/ca.key", "-out",
+                                  directory + "/ca.pem", "-days", "2", "-subj", "/CN=spanwatch test CA"])
+        try LiveCaptureTests.run([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/server.key", "-out",
+                                  directory + "/server.csr", "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
+        try LiveCaptureTests.run([openssl, "x509", "-req", "-in", directory + "/server.csr", "-CA", directory + "/ca.pem", "-CAkey",
+                                  directory + "/ca.key", "-CAcreateserial", "-out", directory + "/server.pem", "-days", "2", "-extfile",
+                                  directory + "/ext.cnf"])
+        return (directory + "/ca.pem", directory + "/server.pem", directory + "/server.key")
+    }
+
+    static func config(_ directory: String, port: Int, ca: String, serverName: String, spool: String) throws -> String {
+        let path = directory + "/\(spool).yaml"
+        try """
+        version: 1
+        outputs:
+          syslog:
+            address: 127.0.0.1:\(port)
+            transport: tls
+            tls:
+              ca_file: \(ca)
+              server_name: \(serverName)
+            spool: \(directory)/\(spool)
+            drain_timeout: 2s
+
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(.enabled(if: canRun, "needs rsyslog with its OpenSSL driver (rsyslog-openssl), openssl and a built spanwatch"))
+    func deliversOverTLSAndRefusesAWrongName() throws {
+        let (directory, port) = SyslogDeliveryTests.workspace("tls")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = try Self.certificates(in: directory)
+        let receiver = try SyslogDeliveryTests.Receiver(directory: directory + "/rsyslog", port: port, tls: files)
+        let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/sample-plant.pcap").path
+        // The certificate names someone else: no handshake, so nothing is sent, and it stays spooled.
+        let wrong = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c",
+                                              try Self.config(directory, port: port, ca: files.ca, serverName: "siem.example.net", spool: "wrong"),
+                                              "--eve", "/dev/null"])
+        #expect(wrong.errors.contains("0 records sent") && wrong.errors.contains("TLS: hostname mismatch"), "\(wrong.errors)")
+        // The right name: every event, byte for byte, in order.
+        let right = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c",
+                                              try Self.config(directory, port: port, ca: files.ca, serverName: "localhost", spool: "right"),
+                                              "--eve", directory + "/eve.json"])
+        let expected = SyslogDeliveryTests.lines(directory + "/eve.json")
+        let received = receiver.stop(expecting: expected.count)
+        #expect(right.status == 0)
+        #expect(received == expected)
+    }
+}
+

@@ -1,0 +1,80 @@
+import COpenSSL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the forwarder reaches the receiver: plain TCP, or TLS (RFC 5425) with the receiver's
+/// certificate verified against a CA and its name checked. TLS never falls back to plain text:
+/// a failed handshake is a failed connection, retried with back-off.
+public enum SyslogTransport: Sendable, Equatable {
+    case tcp
+    case tls(TLSSettings)
+}
+
+public struct TLSSettings: Sendable, Equatable {
+    /// CA certificates (PEM) the receiver's certificate must chain to.
+    public var caFile: String
+    /// Optional client certificate and key (PEM), for receivers that authenticate senders.
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// The name the receiver's certificate must carry (default: the host of the address).
+    public var serverName: String?
+    public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.serverName = serverName
+    }
+}
+
+/// A TLS client context (verification on, TLS 1.2 at least) and the sessions over it.
+final class TLSClient {
+    let context: OpaquePointer
+    let serverName: String
+
+    init(_ settings: TLSSettings, host: String) throws(OutputError) {
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw OutputError("TLS: cannot create a context") }
+        self.context = context
+        serverName = settings.serverName ?? host
+        _ = spanwatch_ssl_set_min_tls12(context)
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        guard SSL_CTX_load_verify_locations(context, settings.caFile, nil) == 1 else {
+            SSL_CTX_free(context)
+            throw OutputError("\(settings.caFile): cannot load CA certificates: \(TLSClient.lastError())")
+        }
+        if let certificate = settings.certificateFile, let key = settings.keyFile {
+            guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1,
+                  SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1,
+                  SSL_CTX_check_private_key(context) == 1 else {
+                SSL_CTX_free(context)
+                throw OutputError("\(certificate): cannot use the client certificate and key: \(TLSClient.lastError())")
+            }
+        }
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    /// Handshakes over a connected socket; nil when it fails (certificate, name, protocol).
+    func open(_ descriptor: Int32) -> (session: OpaquePointer?, error: String?) {
+        guard let ssl = SSL_new(context) else { return (nil, "TLS: cannot create a session") }
+        SSL_set_fd(ssl, descriptor)
+        _ = spanwatch_ssl_set_server_name(ssl, serverName)  // SNI
+        SSL_set1_host(ssl, serverName)  // the certificate must name it
+        guard SSL_connect(ssl) == 1 else {
+            let problem = TLSClient.lastError()
+            let verify = SSL_get_verify_result(ssl)
+            SSL_free(ssl)
+            return (nil, verify != X509_V_OK ? "TLS: \(String(cString: X509_verify_cert_error_string(verify)))" : "TLS: \(problem)")
+        }
+        return (ssl, nil)
+    }
+
+    static func lastError() -> String {
+        let code = ERR_get_error()
+        guard code != 0 else { return "handshake failed" }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        return textOf(buffer)
+    }
+}
