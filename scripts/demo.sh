@@ -4,12 +4,13 @@
 # learn the first minute of normal traffic, write the baseline for review, monitor the rest with
 # it, print the alerts as a table and keep the JSON lines.
 #
-# Sets up what the build needs (libpcap-dev) if it is missing, and builds spanwatch.
+# Sets up what the build needs (libpcap-dev, libssl-dev) if it is missing, and builds spanwatch.
 # Output goes to demo-out/ (or $SPANWATCH_DEMO_OUT): eve.json and sample-plant-baseline.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! pkg-config --exists libpcap 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libpcap-dev pkg-config; else sudo apt-get update -qq && sudo apt-get install -y -qq libpcap-dev pkg-config; fi
+if ! pkg-config --exists libpcap openssl 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libpcap-dev libssl-dev pkg-config
+    else sudo apt-get update -qq && sudo apt-get install -y -qq libpcap-dev libssl-dev pkg-config; fi
 fi
 swift build -c release --product spanwatch
 spanwatch=$PWD/.build/release/spanwatch
