@@ -29,6 +29,10 @@ public enum StatsReport {
             "evicted_memcap": t.evicted, "shutdown": t.flushedAtShutdown, "peak_active": UInt64(t.peakActive),
         ]))
         sections.append(StatsEvent.Section("tcp", ["reassembly_gaps": c.reassemblyGaps, "overlap_different_data": c.overlapsDifferent]))
+        // Loss upstream of the kernel (a SPAN port drops in the switch): ACKed data never seen.
+        sections.append(StatsEvent.Section("capture_loss", [
+            "acks": c.acknowledgements, "acks_of_unseen_data": c.acknowledgedUnseen, "unseen_bytes": c.acknowledgedUnseenBytes,
+        ]))
         sections.append(StatsEvent.Section("app_layer", [
             "detected": c.appDetected, "detection_failed": c.appDetectionFailed, "parse_errors": c.appParseErrors,
             "anomalies_suppressed": c.anomaliesSuppressed,

@@ -50,6 +50,11 @@ public struct EngineCounters: Sendable, Equatable {
     public var appParseErrors: UInt64 = 0
     public var anomaliesSuppressed: UInt64 = 0
     public var events: UInt64 = 0
+    /// Capture-loss estimate: TCP acknowledgements that moved forward, those that acknowledged
+    /// bytes never captured, and those bytes (see `TCPStream.acknowledgedUnseen`).
+    public var acknowledgements: UInt64 = 0
+    public var acknowledgedUnseen: UInt64 = 0
+    public var acknowledgedUnseenBytes: UInt64 = 0
     public init() {}
 }
 
@@ -314,11 +319,16 @@ public final class PacketProcessor: AppEventEmitter {
             // This packet acknowledges the other direction's bytes, which were therefore sent
             // before it: settle that direction (and any hole in it) before this payload.
             var other = StreamBridge(processor: self, flow: flow, direction: toServer ? .toClient : .toServer)
+            let before = toServer ? flow.toClientStream.lossCounts : flow.toServerStream.lossCounts
             if toServer {
                 flow.toClientStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
             } else {
                 flow.toServerStream.noteAcknowledgement(frame.tcpAcknowledgement, limits: limits, memory: table.memory, receiver: &other)
             }
+            let after = toServer ? flow.toClientStream.lossCounts : flow.toServerStream.lossCounts
+            counters.acknowledgements &+= UInt64(after.acknowledgements - before.acknowledgements)
+            counters.acknowledgedUnseen &+= UInt64(after.unseen - before.unseen)
+            counters.acknowledgedUnseenBytes &+= after.unseenBytes &- before.unseenBytes
         }
         if payload.byteCount > 0 && !flags.contains(.rst) {
             if !(toServer ? flow.toServerStream.initialized : flow.toClientStream.initialized) { flow.midstream = true }

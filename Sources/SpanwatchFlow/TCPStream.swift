@@ -58,6 +58,15 @@ public struct TCPStream {
     public private(set) var retransmissions = 0
     public private(set) var overlapsDifferent = 0
     public private(set) var deliveredBytes: UInt64 = 0
+    /// Capture-loss estimate (Zeek's capture_loss): acknowledgements that moved forward, and how
+    /// many of them acknowledged bytes this sensor never saw (lost upstream: the SPAN port, the
+    /// switch, the kernel), with the bytes. A FIN's one sequence number is not data.
+    public private(set) var acknowledgementsSeen = 0
+    public private(set) var acknowledgedUnseen = 0
+    public private(set) var acknowledgedUnseenBytes: UInt64 = 0
+    var lossCounts: (acknowledgements: Int, unseen: Int, unseenBytes: UInt64) {
+        (acknowledgementsSeen, acknowledgedUnseen, acknowledgedUnseenBytes)
+    }
 
     public init() {}
 
@@ -104,7 +113,20 @@ public struct TCPStream {
     public mutating func noteAcknowledgement<R: TCPStreamReceiver>(_ ack: UInt32, limits: ReassemblyLimits,
                                                                    memory: ReassemblyMemory, receiver: inout R) {
         guard initialized else { return }
-        if peerAcknowledged.map({ TCPStream.distance(ack, from: $0) > 0 }) ?? true { peerAcknowledged = ack }
+        let advanced = peerAcknowledged.map({ TCPStream.distance(ack, from: $0) > 0 }) ?? true
+        if advanced {
+            acknowledgementsSeen += 1
+            // Past everything seen (delivered or held): those bytes went by without us.
+            var seenEnd = nextSequence
+            if let last = pending.last { seenEnd = last.sequence &+ UInt32(last.bytes.count) }
+            let floor = peerAcknowledged.map { TCPStream.distance($0, from: seenEnd) > 0 ? $0 : seenEnd } ?? seenEnd
+            let unseen = TCPStream.distance(ack, from: floor)
+            if unseen > 1 {
+                acknowledgedUnseen += 1
+                acknowledgedUnseenBytes += UInt64(unseen)
+            }
+            peerAcknowledged = ack
+        }
         guard let first = pending.first else { return }
         if TCPStream.distance(ack, from: first.sequence) >= 0 {
             declareGapToFirstPending(memory: memory, limits: limits, receiver: &receiver)

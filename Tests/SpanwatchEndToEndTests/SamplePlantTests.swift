@@ -80,4 +80,15 @@ import Testing
         #expect(plc.vendor == "Schneider Electric" && plc.roles == ["modbus_server"])
         #expect(assets.first { $0.address == IPAddress("10.20.2.30") }?.vendor == "Schweitzer Engineering Laboratories")
     }
+
+    /// A capture with nothing lost reports no loss: the estimate does not cry wolf.
+    @Test func aCompleteCaptureShowsNoCaptureLoss() throws {
+        let configuration = try SpanwatchConfiguration.load(path: Self.config)
+        let assembly = EngineAssembly(configuration: configuration, output: DiscardingSink())
+        _ = CaptureRunner.runOffline([try PcapHandle.openOffline(path: Self.capture)], processor: assembly.processor)
+        let counters = assembly.processor.counters
+        #expect(counters.acknowledgements > 500)
+        #expect(counters.acknowledgedUnseen == 0, "\(counters.acknowledgedUnseenBytes) bytes")
+    }
 }
+

@@ -143,4 +143,27 @@ extension TCPStream {
         #expect(result.invalid == ["modbus.invalid_protocol_id"])
         #expect(result.frames == [Self.b])
     }
+
+    /// Capture loss as Zeek estimates it: an acknowledgement of bytes the sensor never saw.
+    @Test func acknowledgementsOfUnseenBytesEstimateCaptureLoss() {
+        var stream = TCPStream()
+        var r = RecordingReceiver()
+        let memory = ReassemblyMemory()
+        stream.synchronize(synSequence: 99)
+        stream.feed(100, Array(repeating: 1, count: 10), &r)
+        stream.noteAcknowledgement(110, limits: ReassemblyLimits(), memory: memory, receiver: &r)  // all seen
+        #expect(stream.acknowledgementsSeen == 1 && stream.acknowledgedUnseen == 0)
+        stream.noteAcknowledgement(130, limits: ReassemblyLimits(), memory: memory, receiver: &r)  // 20 bytes went by unseen
+        #expect(stream.acknowledgedUnseen == 1 && stream.acknowledgedUnseenBytes == 20)
+        stream.noteAcknowledgement(130, limits: ReassemblyLimits(), memory: memory, receiver: &r)  // a duplicate ACK: nothing new
+        #expect(stream.acknowledgementsSeen == 2 && stream.acknowledgedUnseenBytes == 20)
+        stream.noteAcknowledgement(140, limits: ReassemblyLimits(), memory: memory, receiver: &r)  // counted from the last ACK, not again
+        #expect(stream.acknowledgedUnseen == 2 && stream.acknowledgedUnseenBytes == 30)
+        var closing = TCPStream()
+        closing.synchronize(synSequence: 0)
+        closing.feed(1, [1, 2, 3], &r)
+        closing.noteAcknowledgement(5, limits: ReassemblyLimits(), memory: memory, receiver: &r)  // data + FIN: not a loss
+        #expect(closing.acknowledgedUnseen == 0)
+    }
 }
+
