@@ -65,7 +65,7 @@ public enum CaptureRunner {
     /// packets, on the capture loop: the baseline is swapped with no lock and no packet lost).
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
-                               everySecond: (([String: KernelCounters]) -> Void)? = nil,
+                               everySecond: (([String: KernelCounters]) -> Void)? = nil, notifier: SystemdNotifier? = nil,
                                reopen: (() -> Void)? = nil, reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         var handles = [PcapHandle]()
         for name in interfaces {
@@ -75,6 +75,8 @@ public enum CaptureRunner {
             handles.append(handle)
         }
         installStopHandlers()
+        notifier?.notify("READY=1\nSTATUS=capturing on \(interfaces.joined(separator: ", "))")
+        defer { notifier?.notify("STOPPING=1") }
         var summary = CaptureSummary()
         var descriptors = handles.map { pollfd(fd: $0.selectableDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
         let started = monotonicSeconds()
@@ -90,6 +92,7 @@ public enum CaptureRunner {
             if let duration, monotonicSeconds() - started >= duration { break }
             if let packetLimit, frames >= packetLimit { break }
             _ = poll(&descriptors, nfds_t(descriptors.count), 100)
+            notifier?.pingIfDue(now: monotonicSeconds())
             if reloadRequested != 0 {
                 reloadRequested = 0
                 reload?()

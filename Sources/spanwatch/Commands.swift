@@ -166,7 +166,7 @@ struct Run: ParsableCommand {
                     lastStats = now
                     writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil), .stats(stats))
                 }
-            }, reopen: {
+            }, notifier: SystemdNotifier(), reopen: {
                 // SIGHUP (logrotate): the EVE file is opened again under its name.
                 if let problem = writer.reopen() { FileHandle.standardError.write("spanwatch: cannot reopen \(problem); writing on\n") }
             }) {

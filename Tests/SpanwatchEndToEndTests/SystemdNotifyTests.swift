@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// Under systemd (Type=notify, WatchdogSec): READY=1 once capture is open, WATCHDOG=1 from the
+/// capture loop at half the watchdog period, STOPPING=1 on the way out.
+@Suite struct SystemdNotifyTests {
+    @Test(.enabled(if: MetricsTests.canRun, "needs root (live capture on lo) and a built spanwatch"))
+    func readyWatchdogAndStopping() throws {
+        let path = NSTemporaryDirectory() + "spanwatch-notify-\(ProcessInfo.processInfo.processIdentifier).sock"
+        unlink(path)
+        let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(listener); unlink(path) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (index, byte) in path.utf8.enumerated() { raw[index] = byte } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveCaptureTests.binary)
+        process.arguments = ["run", "-i", "lo", "--duration", "3", "--eve", "/dev/null"]
+        process.environment = ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(8)
+        while Date() < deadline && (process.isRunning || messages.last != "STOPPING=1") {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let got = buffer.withUnsafeMutableBytes { recv(listener, $0.baseAddress, $0.count, 0) }
+            if got > 0 { messages.append(String(decoding: buffer[0..<got], as: UTF8.self)) }
+            if !process.isRunning && got <= 0 { break }
+        }
+        process.waitUntilExit()
+        #expect(messages.first?.hasPrefix("READY=1\nSTATUS=capturing on lo") == true, "\(messages)")
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 4, "\(messages)")  // every 0.5 s for 3 s
+        #expect(messages.last == "STOPPING=1")
+        #expect(process.terminationStatus == 0)
+    }
+}
