@@ -152,4 +152,50 @@ import Testing
         let newHosts = output.split(separator: "\n").filter { $0.contains("\"kind\":\"new_host\"") }
         #expect(newHosts.count == 1 && newHosts.first?.contains("10.10.1.99") == true, "\(output)")
     }
+
+    /// SIGTERM while traffic flows: every open flow gets its final record (`reason: shutdown`),
+    /// the stats record closes the output, and the exit status is 0.
+    @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
+    func sigtermUnderLoadFlushesAndExitsZero() throws {
+        let id = ProcessInfo.processInfo.processIdentifier % 10000 + 3
+        let namespace = "swtm\(id)", host = "swth\(id)", peer = "swtp\(id)"
+        defer {
+            _ = try? Self.run(["ip", "link", "del", host])
+            _ = try? Self.run(["ip", "netns", "del", namespace])
+        }
+        try Self.run(["ip", "netns", "add", namespace])
+        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
+        try Self.run(["ip", "link", "set", peer, "netns", namespace])
+        try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
+        try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
+        try Self.run(["ip", "link", "set", host, "up"])
+        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: Self.binary)
+        listener.arguments = ["run", "-i", host, "--types", "flow,stats", "--eve", "-"]
+        let pipe = Pipe()
+        listener.standardOutput = pipe
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        // Traffic at a steady rate (ten times real time), and SIGTERM in the middle of it.
+        let replay = Process()
+        replay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        replay.arguments = ["ip", "netns", "exec", namespace, "tcpreplay", "--multiplier=10", "-i", peer, plant]
+        replay.standardOutput = FileHandle.nullDevice
+        replay.standardError = FileHandle.nullDevice
+        try replay.run()
+        Thread.sleep(forTimeInterval: 3.0)
+        kill(listener.processIdentifier, SIGTERM)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listener.waitUntilExit()
+        replay.waitUntilExit()
+        #expect(listener.terminationStatus == 0)
+        let lines = output.split(separator: "\n")
+        #expect(lines.contains { $0.contains("\"reason\":\"shutdown\"") }, "\(lines.count) lines")
+        #expect(lines.last?.contains("\"event_type\":\"stats\"") == true)
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })  // no line cut short
+    }
 }
+
