@@ -67,27 +67,51 @@ public enum CaptureRunner {
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
                                everySecond: (([String: KernelCounters]) -> Void)? = nil, notifier: SystemdNotifier? = nil,
                                reopen: (() -> Void)? = nil, reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
-        var handles = [PcapHandle]()
-        for name in interfaces {
+        func open(_ name: String) throws(CaptureError) -> PcapHandle {
             let handle = try PcapHandle.openLive(interface: name, options: options)
             if let filter { try handle.setFilter(filter) }
             handle.setNonBlocking(true)
-            handles.append(handle)
+            return handle
+        }
+        // An interface that fails (it went down, its driver was reloaded) is closed and opened
+        // again every second until it works; its kernel counters carry over.
+        var handles: [PcapHandle?] = []
+        for name in interfaces { handles.append(try open(name)) }
+        var carried: [String: KernelCounters] = [:]
+        var lastReopenAttempt = 0.0
+        func kernelTotals() -> [String: KernelCounters] {
+            var out = carried
+            for case let handle? in handles {
+                let current = handle.refreshKernelCounters()
+                var total = out[handle.name] ?? KernelCounters()
+                total.packets += current.packets
+                total.drops += current.drops
+                total.interfaceDrops += current.interfaceDrops
+                out[handle.name] = total
+            }
+            return out
         }
         installStopHandlers()
         notifier?.notify("READY=1\nSTATUS=capturing on \(interfaces.joined(separator: ", "))")
         defer { notifier?.notify("STOPPING=1") }
         var summary = CaptureSummary()
-        var descriptors = handles.map { pollfd(fd: $0.selectableDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
+        var descriptors = handles.map { pollfd(fd: $0?.selectableDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
         let started = monotonicSeconds()
         var lastStats = started
         var frames: UInt64 = 0
         while stopRequested == 0 {
             if let everySecond, monotonicSeconds() - lastStats >= 1 {
                 lastStats = monotonicSeconds()
-                var kernel: [String: KernelCounters] = [:]
-                for handle in handles { kernel[handle.name] = handle.refreshKernelCounters() }
-                everySecond(kernel)
+                everySecond(kernelTotals())
+            }
+            if handles.contains(where: { $0 == nil }) && monotonicSeconds() - lastReopenAttempt >= 1 {
+                lastReopenAttempt = monotonicSeconds()
+                for index in handles.indices where handles[index] == nil {
+                    guard let reopened = try? open(interfaces[index]) else { continue }
+                    handles[index] = reopened
+                    descriptors[index].fd = reopened.selectableDescriptor ?? -1
+                    writeStandardError("spanwatch: \(interfaces[index]): capturing again\n")
+                }
             }
             if let duration, monotonicSeconds() - started >= duration { break }
             if let packetLimit, frames >= packetLimit { break }
@@ -102,7 +126,8 @@ public enum CaptureRunner {
                 reopen?()
             }
             var any = false
-            for (i, handle) in handles.enumerated() {
+            for (i, slot) in handles.enumerated() {
+                guard let handle = slot else { continue }
                 let linkType = handle.linkType
                 let name = handle.name
                 var burst = 0
@@ -113,7 +138,19 @@ public enum CaptureRunner {
                         processor.process(bytes, linkType: linkType, wireLength: header.wireLength, timestamp: time, pcapCount: 0, interface: name)
                     }
                     guard outcome == .packet else {
-                        if case .error(let message) = outcome { summary.readErrors.append(message) }
+                        if case .error(let message) = outcome {
+                            // Close it and try again every second; what it counted is kept.
+                            let counters = handle.refreshKernelCounters()
+                            var total = carried[name] ?? KernelCounters()
+                            total.packets += counters.packets
+                            total.drops += counters.drops
+                            total.interfaceDrops += counters.interfaceDrops
+                            carried[name] = total
+                            handles[i] = nil
+                            descriptors[i].fd = -1
+                            if summary.readErrors.count < 100 { summary.readErrors.append(message) }
+                            writeStandardError("spanwatch: \(message); reopening \(name) every second\n")
+                        }
                         break
                     }
                     burst += 1
@@ -123,10 +160,15 @@ public enum CaptureRunner {
             }
             if !any { processor.advanceClock(to: wallClockMicroseconds()) }
         }
-        for handle in handles { summary.kernel[handle.name] = handle.refreshKernelCounters() }
+        summary.kernel = kernelTotals()
         summary.frames = frames
         processor.finish()
         return summary
+    }
+
+    static func writeStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
     static func installStopHandlers() {

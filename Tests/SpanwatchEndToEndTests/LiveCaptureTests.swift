@@ -197,5 +197,56 @@ import Testing
         #expect(lines.last?.contains("\"event_type\":\"stats\"") == true)
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })  // no line cut short
     }
+
+    /// An interface that disappears (deleted and created again, as a driver reload does) is
+    /// reopened every second; capture goes on with the traffic after it.
+    @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
+    func aVanishedInterfaceIsReopened() throws {
+        let id = ProcessInfo.processInfo.processIdentifier % 10000 + 4
+        let namespace = "swrp\(id)", host = "swrh\(id)x", peer = "swrq\(id)"
+        func link() throws {
+            try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
+            try Self.run(["ip", "link", "set", peer, "netns", namespace])
+            try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
+            try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
+            try Self.run(["ip", "link", "set", host, "up"])
+            try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
+        }
+        defer {
+            _ = try? Self.run(["ip", "link", "del", host])
+            _ = try? Self.run(["ip", "netns", "del", namespace])
+        }
+        try Self.run(["ip", "netns", "add", namespace])
+        try link()
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let before = try Self.transactions(try Self.run([Self.binary, "decode", "-r", Self.sample, "--types", "modbus"]).output).count
+        let after = try Self.transactions(try Self.run([Self.binary, "decode", "-r", plant, "--types", "modbus"]).output).count
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: Self.binary)
+        let evePath = NSTemporaryDirectory() + "spanwatch-reopen-\(id).json"
+        defer { unlink(evePath) }
+        listener.arguments = ["run", "-i", host, "--duration", "10", "--types", "modbus", "--eve", evePath]
+        listener.standardOutput = FileHandle.nullDevice
+        let errorPath = NSTemporaryDirectory() + "spanwatch-reopen-\(id).err"
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { unlink(errorPath) }
+        listener.standardError = FileHandle(forWritingAtPath: errorPath)
+        try listener.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "-i", peer, Self.sample])
+        Thread.sleep(forTimeInterval: 1.0)  // read before it goes: a vanished interface takes its unread buffer along
+        try Self.run(["ip", "link", "del", host])  // gone (its peer in the namespace goes with it)
+        Thread.sleep(forTimeInterval: 1.5)
+        try link()
+        Thread.sleep(forTimeInterval: 2.5)  // reopened within a second or two
+        try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "-i", peer, plant])
+        listener.waitUntilExit()
+        let output = (try? String(contentsOfFile: evePath, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        #expect(listener.terminationStatus == 0)
+        #expect(errors.contains("reopening \(host) every second") && errors.contains("\(host): capturing again"), "\(errors)")
+        let live = try Self.transactions(output).count
+        #expect(live == before + after, "live \(live), offline \(before) + \(after)")
+    }
 }
 
