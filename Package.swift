@@ -43,10 +43,11 @@ let package = Package(
         ),
         .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow", "COpenSSL"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchCapture", dependencies: ["CPcap", "SpanwatchWire"]),
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "SpanwatchApp",
             dependencies: [
-                "SpanwatchWire", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchOutput", "SpanwatchCapture",
+                "SpanwatchWire", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchOutput", "SpanwatchCapture", "CLinux",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

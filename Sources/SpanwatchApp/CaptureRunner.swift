@@ -66,6 +66,7 @@ public enum CaptureRunner {
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
                                everySecond: (([String: KernelCounters]) -> Void)? = nil, notifier: SystemdNotifier? = nil,
+                               afterOpen: (() throws(CaptureError) -> Void)? = nil,
                                reopen: (() -> Void)? = nil, reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         func open(_ name: String) throws(CaptureError) -> PcapHandle {
             let handle = try PcapHandle.openLive(interface: name, options: options)
@@ -77,6 +78,7 @@ public enum CaptureRunner {
         // again every second until it works; its kernel counters carry over.
         var handles: [PcapHandle?] = []
         for name in interfaces { handles.append(try open(name)) }
+        try afterOpen?()  // e.g. drop privileges, now that the interfaces are open
         var carried: [String: KernelCounters] = [:]
         var lastReopenAttempt = 0.0
         func kernelTotals() -> [String: KernelCounters] {

@@ -108,6 +108,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Live capture: stop after this many seconds.")
     var duration: Double?
 
+    @Option(name: .customShort("u"), help: "Live capture: after opening the interfaces, run as this user (keeping only CAP_NET_RAW).")
+    var user: String?
+
     @Option(name: .long, help: "Live capture: snap length in bytes.")
     var snaplen: Int?
 
@@ -139,6 +142,8 @@ struct Run: ParsableCommand {
         options.snapLength = Int32(snaplen ?? configuration.snapLength)
         options.bufferSize = Int32(clamping: bufferMiB.map { $0 << 20 } ?? configuration.bufferSize)
         options.promiscuous = configuration.promiscuous
+        let account: (uid: uid_t, gid: gid_t)?
+        do { account = try user.map(PrivilegeDrop.lookUp) } catch { throw fail(error.description) }
         let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
         let delivery = try startDelivery(configuration, writer: writer)
         let assembly = EngineAssembly(configuration: configuration, output: writer, baseline: use)
@@ -166,7 +171,11 @@ struct Run: ParsableCommand {
                     lastStats = now
                     writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil), .stats(stats))
                 }
-            }, notifier: SystemdNotifier(), reopen: {
+            }, notifier: SystemdNotifier(), afterOpen: { () throws(CaptureError) in
+                guard let account else { return }
+                if let spool = configuration.syslog?.spoolDirectory { PrivilegeDrop.handOver([spool], to: account) }
+                do { try PrivilegeDrop.drop(to: account) } catch { throw CaptureError("\(error)") }
+            }, reopen: {
                 // SIGHUP (logrotate): the EVE file is opened again under its name.
                 if let problem = writer.reopen() { FileHandle.standardError.write("spanwatch: cannot reopen \(problem); writing on\n") }
             }) {
