@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(
             name: "SpanwatchEndToEndTests",
             dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchOutput", "SpanwatchPolicy"],
-            exclude: ["Scenarios"],
+            exclude: ["Scenarios", "Captures"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -1092,6 +1092,22 @@ allowed_operations:
 """
 
 
+def make_steady_alerts():
+    """90 s with an alert every second: the HMI logs in to the historian with HTTP Basic, a
+    different user each time (so each is a new alert key), between the usual polls."""
+    cap = Capture(start=LEARN_START)
+    plant = Plant(cap, base_port=54000)
+    for index in range(90):
+        plant.cycle(index)
+        user = f"operator{index:02d}:secret".encode()
+        import base64
+        plant.web(authorization=base64.b64encode(user))
+    plant.finish()
+    folder = os.path.join(ROOT, "Tests", "SpanwatchEndToEndTests", "Captures")
+    os.makedirs(folder, exist_ok=True)
+    cap.write_pcap(os.path.join(folder, "steady-alerts.pcap"))
+
+
 def make_sample():
     """A small plant: an HMI polling two PLCs, an engineering station writing setpoints."""
     cap = Capture(start=1767261600.0)
@@ -1141,5 +1157,7 @@ if __name__ == "__main__":
         make_scan_fixture()
     if what in ("scenarios", "all"):
         make_baseline_scenarios()
+    if what in ("captures", "all"):
+        make_steady_alerts()
     if what in ("sample", "all"):
         make_sample()

@@ -263,11 +263,14 @@ public final class SyslogForwarder: @unchecked Sendable {
         }
     }
 
+    /// Sleeps (a back-off step, or an idle wait); once stopping, never longer than 0.2 s at a
+    /// time, so the drain retries a receiver that came back instead of sleeping through it.
     private func sleepUnlessStopping(_ seconds: Double, until deadline: Double) {
-        let end = Spool.monotonic() + seconds
+        let started = Spool.monotonic()
+        let end = started + seconds
         while Spool.monotonic() < end {
             let (stopping, stopDeadline) = state.withLock { ($0.stopping, $0.drainDeadline) }
-            if stopping && (spool.pendingBytes == 0 || Spool.monotonic() >= stopDeadline) { return }
+            if stopping && (spool.pendingBytes == 0 || Spool.monotonic() >= stopDeadline || Spool.monotonic() - started >= 0.2) { return }
             usleep(useconds_t(min(20_000, max(1000, (end - Spool.monotonic()) * 1e6))))
         }
     }
