@@ -308,6 +308,22 @@ struct CheckConfig: ParsableCommand {
         if let bpf = configuration.bpf, let problem = PcapHandle.validateFilter(bpf) {
             throw fail("\(config): 'capture.bpf' does not compile: \(problem)")
         }
+        // The directories the daemon will write into must exist (checked here, on the sensor).
+        var places: [(key: String, path: String)] = []
+        if let eve = configuration.evePath, eve != "-", configuration.eveEnabled { places.append(("outputs.eve.path", eve)) }
+        if let spool = configuration.syslog?.spoolDirectory { places.append(("outputs.syslog.spool", spool + "/x")) }
+        if let baseline = configuration.baselinePath, configuration.learnMode { places.append(("baseline.path", baseline)) }
+        for place in places {
+            var directory = String(place.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+            if directory.isEmpty { directory = place.path.hasPrefix("/") ? "/" : "." }
+            var info = stat()
+            guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw fail("\(config): '\(place.key)': directory \(directory) does not exist")
+            }
+        }
+        if let baseline = configuration.baselinePath, !configuration.learnMode, access(baseline, F_OK) == 0 {
+            do { _ = try BaselineFile.load(path: baseline) } catch { throw fail("\(config): 'baseline.path': \(error.description)") }
+        }
         print("\(config): configuration OK")
     }
 }

@@ -118,4 +118,24 @@ import Testing
         #expect(kinds.contains("new_host") && kinds.contains("new_flow"))
         #expect(FileManager.default.fileExists(atPath: baseline))
     }
+
+    @Test(.enabled(if: canRun, "needs a built spanwatch (swift build)"))
+    func checkConfigNamesWhatTheDaemonCouldNotUse() throws {
+        let config = Self.temporary("check.yaml")
+        defer { unlink(config) }
+        let cases = [
+            ("version: 1\noutputs:\n  eve:\n    path: /nonexistent/spanwatch/eve.json\n", "'outputs.eve.path': directory /nonexistent/spanwatch does not exist"),
+            ("version: 1\noutputs:\n  syslog:\n    address: siem:6514\n    spool: /nonexistent/spool\n", "'outputs.syslog.spool': directory /nonexistent/spool does not exist"),
+            ("version: 1\noutputs:\n  syslog:\n    address: siem:6514\n    transport: tls\n    tls:\n      ca_file: /nonexistent/ca.pem\n",
+             ":7: 'outputs.syslog.tls.ca_file' cannot be read"),
+            ("version: 1\ncapture:\n  bpf: \"tcp port\"\n", "'capture.bpf' does not compile"),
+        ]
+        for (text, message) in cases {
+            try text.write(toFile: config, atomically: true, encoding: .utf8)
+            let result = try LiveCaptureTests.run([Self.binary, "check-config", "-c", config])
+            #expect(result.status == 1 && result.errors.contains(message), "\(result.errors)")
+        }
+        #expect(try LiveCaptureTests.run([Self.binary, "check-config", "-c", Self.config]).status == 0)
+    }
 }
+
