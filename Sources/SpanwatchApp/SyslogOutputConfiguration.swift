@@ -36,8 +36,9 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
         var output = SyslogOutputConfiguration(host: host, port: port)
         let transport = try map["transport"].map { node throws(ConfigurationError) in try reader.string(node, path: "\(path).transport") } ?? "tcp"
         switch transport {
-        case "tcp":
+        case "tcp", "udp":
             if let tls = map["tls"] { throw ConfigurationError("\(reader.at(tls)): '\(path).tls' needs 'transport: tls'") }
+            if transport == "udp" { output.transport = .udp }
         case "tls":
             guard let tlsNode = map["tls"] else {
                 throw ConfigurationError("\(reader.at(node)): 'transport: tls' needs '\(path).tls' with at least 'ca_file'")
@@ -63,7 +64,7 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
             output.transport = .tls(TLSSettings(caFile: files["ca_file"]!, certificateFile: files["cert_file"], keyFile: files["key_file"],
                                                 serverName: serverName))
         default:
-            throw ConfigurationError("\(reader.at(map["transport"]!)): '\(path).transport' must be tcp or tls, not '\(transport)' (UDP is not offered: JSON events outgrow datagrams)")
+            throw ConfigurationError("\(reader.at(map["transport"]!)): '\(path).transport' must be tcp, tls or udp, not '\(transport)'")
         }
         if let node = map["facility"] {
             let name = try reader.string(node, path: "\(path).facility")

@@ -80,6 +80,7 @@ public final class SyslogForwarder: @unchecked Sendable {
     let port: UInt16
     let spool: Spool
     let tls: TLSClient?
+    let datagrams: Bool
     private var session: OpaquePointer? = nil
     let backoffBase: Double
     let backoffCap: Double
@@ -93,6 +94,7 @@ public final class SyslogForwarder: @unchecked Sendable {
         self.port = port
         self.spool = spool
         if case .tls(let settings) = transport { tls = try TLSClient(settings, host: host) } else { tls = nil }
+        datagrams = transport == .udp
         self.backoffBase = backoffBase
         self.backoffCap = backoffCap
     }
@@ -137,7 +139,7 @@ public final class SyslogForwarder: @unchecked Sendable {
                 sendCursor = spool.committed
             }
             commitIfAcknowledged(sendCursor)
-            if peerClosed() {
+            if !datagrams && peerClosed() {
                 drop(connection: ())
                 sendCursor = spool.committed
                 continue
@@ -145,6 +147,23 @@ public final class SyslogForwarder: @unchecked Sendable {
             let batch = spool.read(from: sendCursor, maximumBytes: 256 * 1024)
             if batch.isEmpty {
                 sleepUnlessStopping(0.02, until: deadline)
+                continue
+            }
+            if datagrams {
+                // One message per datagram (RFC 5426); nothing acknowledges, so sent is delivered.
+                var sent = 0
+                for record in batch {
+                    let result = record.payload.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if result < 0 && errno != EMSGSIZE { break }
+                    if result < 0 { state.withLock { $0.counters.failures += 1; $0.counters.lastError = "a record larger than a datagram" } }
+                    sent += 1
+                }
+                if sent > 0 {
+                    sendCursor = batch[sent - 1].next
+                    spool.commit(sendCursor)
+                    state.withLock { $0.counters.delivered += UInt64(sent) }
+                }
+                if sent < batch.count { drop(connection: ()) }
                 continue
             }
             var frames: [UInt8] = []
@@ -189,13 +208,14 @@ public final class SyslogForwarder: @unchecked Sendable {
 
     private func connect() -> Bool {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        let kind = datagrams ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = kind
         var result: UnsafeMutablePointer<addrinfo>? = nil
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else { return false }
         defer { freeaddrinfo(result) }
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let info = entry {
-            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(info.pointee.ai_family, kind | Int32(SOCK_CLOEXEC.rawValue), 0)
             if fd >= 0 {
                 var timeout = timeval(tv_sec: 5, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -10,6 +10,9 @@ import Glibc
 public enum SyslogTransport: Sendable, Equatable {
     case tcp
     case tls(TLSSettings)
+    /// RFC 5426: one message per datagram, no framing and no acknowledgement: a record counts as
+    /// delivered once sent (for those who insist; large events may not fit a datagram).
+    case udp
 }
 
 public struct TLSSettings: Sendable, Equatable {

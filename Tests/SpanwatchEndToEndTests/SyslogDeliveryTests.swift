@@ -18,18 +18,19 @@ import Testing
         var output: String { directory + "/received.log" }
 
         /// `tls`: the CA, certificate and key rsyslog serves TLS with (its ossl driver).
-        init(directory: String, port: Int, tls: (ca: String, certificate: String, key: String)? = nil) throws {
+        init(directory: String, port: Int, tls: (ca: String, certificate: String, key: String)? = nil, udp: Bool = false) throws {
             self.directory = directory
             self.port = port
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let driver = tls.map { " DefaultNetstreamDriver=\"ossl\" DefaultNetstreamDriverCAFile=\"\($0.ca)\" "
                 + "DefaultNetstreamDriverCertFile=\"\($0.certificate)\" DefaultNetstreamDriverKeyFile=\"\($0.key)\"" } ?? ""
-            let module = tls == nil ? "module(load=\"imtcp\")" : "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")"
+            let module = udp ? "module(load=\"imudp\")" : tls == nil ? "module(load=\"imtcp\")"
+                : "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")"
             let config = """
             global(workDirectory="\(directory)" maxMessageSize="256k"\(driver))
             \(module)
             template(name="msgonly" type="string" string="%msg%\\n")
-            input(type="imtcp" address="127.0.0.1" port="\(port)" ruleset="spanwatch")
+            input(type="\(udp ? "imudp" : "imtcp")" address="127.0.0.1" port="\(port)" ruleset="spanwatch")
             ruleset(name="spanwatch") { action(type="omfile" file="\(directory)/received.log" template="msgonly") }
 
             """
@@ -48,6 +49,10 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
+            if udp {  // nothing to connect to: give it a moment to bind
+                Thread.sleep(forTimeInterval: 1.0)
+                return
+            }
             // Listening within 5 s (bounded).
             for _ in 0..<100 {
                 if Receiver.listening(port) { return }
@@ -150,6 +155,33 @@ import Testing
         #expect(second.status == 0)
         #expect(received.count == expected.count)
         #expect(received == expected)
+    }
+
+    /// RFC 5426, one message per datagram, for receivers that only speak UDP.
+    @Test(.enabled(if: canRun, "needs rsyslog (apt-get install rsyslog) and a built spanwatch"))
+    func udpCarriesOneMessagePerDatagram() throws {
+        let (directory, port) = Self.workspace("udp")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try Receiver(directory: directory + "/rsyslog", port: port, udp: true)
+        let path = directory + "/udp.yaml"
+        try "version: 1\noutputs:\n  syslog:\n    address: 127.0.0.1:\(port)\n    transport: udp\n    spool: \(directory)/spool\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/sample-plant.pcap").path
+        let run = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c", path, "--eve", directory + "/eve.json"])
+        let expected = Self.lines(directory + "/eve.json")
+        let received = receiver.stop(expecting: expected.count)
+        #expect(run.status == 0 && run.errors.contains("\(expected.count) records sent"), "\(run.errors)")
+        // UDP has no flow control: a burst can overrun the receiver's socket buffer even on loopback
+        // (which is why TCP and TLS are the transports to use). What arrives is whole, in order.
+        var position = expected.startIndex
+        for line in received {
+            guard let found = expected[position...].firstIndex(of: line) else {
+                Issue.record("a datagram that was not sent, or out of order: \(line.prefix(120))")
+                break
+            }
+            position = found + 1
+        }
+        #expect(received.count * 10 >= expected.count * 8, "\(received.count) of \(expected.count) arrived")
     }
 
     /// A spool too small for the backlog: events are dropped before alerts, every alert arrives,
