@@ -7,7 +7,8 @@ import SpanwatchPolicy
 /// kernel's counters when capturing live (Suricata's names where it has them).
 public enum StatsReport {
     public static func make(processor: PacketProcessor, policy: PolicyEngine?, kernel: [String: KernelCounters] = [:],
-                            spool: Spool? = nil, forwarder: SyslogForwarder? = nil, uptime: Int64? = nil) -> StatsEvent {
+                            spool: Spool? = nil, forwarder: SyslogForwarder? = nil, uptime: Int64? = nil,
+                            writer: EveWriter? = nil) -> StatsEvent {
         let c = processor.counters
         let t = processor.table.counters
         var sections: [StatsEvent.Section] = []
@@ -43,7 +44,13 @@ public enum StatsReport {
                 "raised": p.alerts, "repeats": p.repeats, "aggregates": p.aggregates, "rate_limited": p.rateLimited, "keys_dropped": p.keysDropped,
             ]))
         }
+        if let policy {
+            sections.append(StatsEvent.Section("alerts_by_kind", entries: AlertEvent.Kind.allCases.map {
+                ($0.staticName, policy.counters.byKind[$0] ?? 0)
+            }))
+        }
         sections.append(StatsEvent.Section("output", ["events": c.events]))
+        if let writer { sections.append(StatsEvent.Section("events_written", entries: writer.writtenByType)) }
         if let spool {
             let s = spool.counters
             let f = forwarder?.counters ?? SyslogForwarder.Counters()

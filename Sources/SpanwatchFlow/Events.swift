@@ -63,6 +63,26 @@ public struct AlertEvent: Sendable {
         case internetEgress = "internet_egress", externalDNS = "external_dns", deviceSilent = "device_silent"
         case portScan = "port_scan", remoteAccess = "remote_access", assetChange = "asset_change"
         case protocolAnomaly = "protocol_anomaly"
+
+        /// The name as a static string (counters keyed by kind, without building text).
+        public var staticName: StaticString {
+            switch self {
+            case .newHost: "new_host"
+            case .newFlow: "new_flow"
+            case .zoneViolation: "zone_violation"
+            case .newOperation: "new_operation"
+            case .writeOutOfRange: "write_out_of_range"
+            case .criticalOperation: "critical_operation"
+            case .cleartextCredentials: "cleartext_credentials"
+            case .internetEgress: "internet_egress"
+            case .externalDNS: "external_dns"
+            case .deviceSilent: "device_silent"
+            case .portScan: "port_scan"
+            case .remoteAccess: "remote_access"
+            case .assetChange: "asset_change"
+            case .protocolAnomaly: "protocol_anomaly"
+            }
+        }
     }
 
     public var kind: Kind
@@ -155,6 +175,10 @@ public struct StatsEvent: Sendable {
         public init(_ name: StaticString, _ values: KeyValuePairs<StaticString, UInt64>) {
             self.name = name
             self.values = values.map { (name: $0.key, value: $0.value) }
+        }
+        public init(_ name: StaticString, entries: [(name: StaticString, value: UInt64)]) {
+            self.name = name
+            self.values = entries
         }
     }
     /// Seconds since the sensor started (wall clock), when known.

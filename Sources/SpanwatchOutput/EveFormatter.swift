@@ -61,6 +61,24 @@ public final class EveFormatter {
         }
     }
 
+    /// The EVE `event_type` of a kind of event.
+    public static func eventTypeName(of kind: EventKind) -> StaticString {
+        switch kind {
+        case .modbus: "modbus"
+        case .dnp3: "dnp3"
+        case .s7comm: "s7comm"
+        case .cotp: "cotp"
+        case .dns: "dns"
+        case .http: "http"
+        case .mqtt: "mqtt"
+        case .alert: "alert"
+        case .asset: "asset"
+        case .stats: "stats"
+        case .flow: "flow"
+        case .anomaly: "anomaly"
+        }
+    }
+
     private static func eventTypeName(of body: EventBody) -> StaticString {
         switch body {
         case .modbus: "modbus"

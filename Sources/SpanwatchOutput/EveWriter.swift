@@ -18,6 +18,8 @@ public final class EveWriter: EventSink {
     let buffer: JSONLineBuilder
     let flushThreshold = 64 * 1024
     public private(set) var linesWritten: UInt64 = 0
+    /// Lines written, by event kind (`EventKind.allCases` order).
+    public private(set) var linesByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
     public private(set) var writeErrors: UInt64 = 0
     public private(set) var filteredOut: UInt64 = 0
 
@@ -56,6 +58,7 @@ public final class EveWriter: EventSink {
         let start = buffer.count
         formatter.render(context, body, into: buffer)
         linesWritten += 1
+        linesByKind[EveWriter.kindIndex(body.kind)] += 1
         if let syslog {
             let kept = buffer.withUnsafeBytes { raw in
                 let line = UnsafeRawBufferPointer(rebasing: raw[start..<(raw.count - 1)])  // without the newline
@@ -65,6 +68,28 @@ public final class EveWriter: EventSink {
             if kept { reportSpoolLoss(at: context.timestamp) }
         }
         if buffer.count >= flushThreshold { flush() }
+    }
+
+    static func kindIndex(_ kind: EventKind) -> Int {
+        switch kind {
+        case .modbus: 0
+        case .dnp3: 1
+        case .s7comm: 2
+        case .cotp: 3
+        case .dns: 4
+        case .http: 5
+        case .mqtt: 6
+        case .flow: 7
+        case .anomaly: 8
+        case .alert: 9
+        case .asset: 10
+        case .stats: 11
+        }
+    }
+
+    /// The `events` stats section: lines written by event type.
+    public var writtenByType: [(name: StaticString, value: UInt64)] {
+        EventKind.allCases.map { (EveFormatter.eventTypeName(of: $0), linesByKind[EveWriter.kindIndex($0)]) }
     }
 
     /// Writes a `stats` record of what the full spool dropped since the last such record, if

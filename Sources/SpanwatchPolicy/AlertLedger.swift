@@ -64,6 +64,7 @@ struct AlertLedger {
         }
         if allowed {
             counters.alerts += 1
+            counters.byKind[alert.kind, default: 0] += 1
             return (.write, alert)
         }
         counters.rateLimited += 1

@@ -26,6 +26,8 @@ public final class PolicyEngine: EventSink, FlowObserver {
         public var rateLimited: UInt64 = 0
         /// Aggregate records written.
         public var aggregates: UInt64 = 0
+        /// Alerts written, by kind.
+        public var byKind: [AlertEvent.Kind: UInt64] = [:]
     }
 
     /// `port_scan`: distinct (host, port) targets one source opens flows to within the window.

@@ -164,7 +164,7 @@ struct Run: ParsableCommand {
                                                 everySecond: { kernel in
                 let now = CaptureRunner.monotonicSeconds()
                 let stats = StatsReport.make(processor: processor, policy: assembly.policy, kernel: kernel, spool: writer.syslog?.spool,
-                                             forwarder: delivery, uptime: Int64(now - started))
+                                             forwarder: delivery, uptime: Int64(now - started), writer: writer)
                 metrics?.publish(stats, capturing: true, sinkConnected: delivery.map { $0.counters.connected },
                                  spoolBytes: writer.syslog?.spool.pendingBytes ?? 0, spoolLimit: spoolLimit)
                 if configuration.statsInterval > 0 && now - lastStats >= Double(configuration.statsInterval) {
@@ -194,7 +194,7 @@ struct Run: ParsableCommand {
         }
         writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil),
                     .stats(StatsReport.make(processor: processor, policy: assembly.policy, kernel: summary.kernel, spool: writer.syslog?.spool,
-                                            forwarder: delivery)))
+                                            forwarder: delivery, writer: writer)))
         writer.flush()
         reportSummary(summary, processor: processor, policy: assembly.policy)
         finishDelivery(delivery, writer: writer, configuration: configuration, lastTime: processor.now)
@@ -353,7 +353,8 @@ func runOffline(files: [String], configuration: SpanwatchConfiguration, types: S
     let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
     if withPolicy {  // `run` ends with its counters; `decode` writes protocol events and flows only
         writer.emit(EventContext(timestamp: assembly.processor.now, pcapCount: 0, interface: nil, flow: nil),
-                    .stats(StatsReport.make(processor: assembly.processor, policy: assembly.policy, spool: writer.syslog?.spool, forwarder: delivery)))
+                    .stats(StatsReport.make(processor: assembly.processor, policy: assembly.policy, spool: writer.syslog?.spool, forwarder: delivery,
+                                            writer: writer)))
     }
     writer.flush()
     reportSummary(summary, processor: assembly.processor, policy: assembly.policy)
