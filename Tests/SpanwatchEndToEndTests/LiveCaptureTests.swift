@@ -248,5 +248,48 @@ import Testing
         let live = try Self.transactions(output).count
         #expect(live == before + after, "live \(live), offline \(before) + \(after)")
     }
+
+    /// tcpreplay at top speed: the final stats event accounts for every frame sent: what the
+    /// kernel received is what was sent, and what was decoded plus what the kernel dropped is
+    /// what it received.
+    @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
+    func statsAccountForEveryFrameSentAtTopSpeed() throws {
+        let id = ProcessInfo.processInfo.processIdentifier % 10000 + 6
+        let namespace = "swts\(id)", host = "swth\(id)s", peer = "swtq\(id)"
+        defer {
+            _ = try? Self.run(["ip", "link", "del", host])
+            _ = try? Self.run(["ip", "netns", "del", namespace])
+        }
+        try Self.run(["ip", "netns", "add", namespace])
+        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
+        try Self.run(["ip", "link", "set", peer, "netns", namespace])
+        try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
+        try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
+        try Self.run(["ip", "link", "set", host, "up"])
+        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: Self.binary)
+        listener.arguments = ["run", "-i", host, "--types", "stats", "--eve", "-"]
+        let pipe = Pipe()
+        listener.standardOutput = pipe
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let replay = try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "--loop=20", "-i", peer, plant], timeout: 60)
+        let sentText = try #require(replay.output.range(of: #"Actual: (\d+) packets"#, options: .regularExpression).map { replay.output[$0] })
+        let sent = Int(sentText.split(separator: " ")[1])!
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(listener.processIdentifier, SIGTERM)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listener.waitUntilExit()
+        let last = try #require(output.split(separator: "\n").last)
+        let stats = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["stats"] as? [String: Any])
+        let capture = try #require(stats["capture"] as? [String: Int])
+        let decoded = try #require((stats["decoder"] as? [String: Int])?["pkts"])
+        #expect(sent == 20 * 1365 || sent > 20_000)
+        #expect(capture["kernel_packets"] == sent, "kernel \(capture), sent \(sent)")
+        #expect(decoded + (capture["kernel_drops"] ?? 0) == capture["kernel_packets"], "decoded \(decoded), kernel \(capture)")
+    }
 }
 
