@@ -116,7 +116,7 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     /// Gauges (values that go down) by section and name; everything else is a counter.
-    static let gauges: Set<String> = ["flow_active", "flow_peak_active", "syslog_pending_bytes", "syslog_connected"]
+    static let gauges: Set<String> = ["flow_active", "flow_peak_active", "syslog_pending_bytes", "syslog_pending_age_seconds", "syslog_connected"]
 
     /// The Prometheus text format: `spanwatch_<section>_<name>`, counters with `_total`.
     static func exposition(_ snapshot: Snapshot, scrapes: UInt64) -> String {

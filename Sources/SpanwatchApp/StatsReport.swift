@@ -27,7 +27,8 @@ public enum StatsReport {
         ]))
         sections.append(StatsEvent.Section("flow", [
             "created": t.created, "active": UInt64(processor.table.active), "timed_out": t.timedOut, "closed": t.closed,
-            "evicted_memcap": t.evicted, "shutdown": t.flushedAtShutdown, "peak_active": UInt64(t.peakActive),
+            "evicted_memcap": t.evicted, "evicted_closed": t.evictedClosed, "evicted_new": t.evictedNew,
+            "evicted_established": t.evictedEstablished, "shutdown": t.flushedAtShutdown, "peak_active": UInt64(t.peakActive),
         ]))
         sections.append(StatsEvent.Section("tcp", ["reassembly_gaps": c.reassemblyGaps, "overlap_different_data": c.overlapsDifferent]))
         // Loss upstream of the kernel (a SPAN port drops in the switch): ACKed data never seen.
@@ -56,7 +57,8 @@ public enum StatsReport {
             let f = forwarder?.counters ?? SyslogForwarder.Counters()
             sections.append(StatsEvent.Section("syslog", [
                 "appended": s.appended, "dropped_alerts": s.droppedAlerts, "dropped_events": s.droppedOther,
-                "pending_bytes": UInt64(s.bytesOnDisk), "torn_records": s.tornRecords, "delivered": f.delivered, "connects": f.connects,
+                "pending_bytes": UInt64(s.bytesOnDisk), "pending_age_seconds": UInt64(spool.pendingAge), "torn_records": s.tornRecords,
+                "delivered": f.delivered, "connects": f.connects,
                 "failures": f.failures, "connected": f.connected ? 1 : 0,
             ]))
         }

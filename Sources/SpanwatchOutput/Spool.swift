@@ -52,6 +52,8 @@ public final class Spool: @unchecked Sendable {
         var counters = Counters()
         /// Bytes of every segment from the committed one on, by segment.
         var segmentLengths: [UInt64: Int] = [:]
+        /// When undelivered data last went from none to some (monotonic seconds).
+        var pendingSince: Double? = nil
     }
 
     let shared: Mutex<Shared>
@@ -145,6 +147,7 @@ public final class Spool: @unchecked Sendable {
         shared.withLock { state in
             state.writeLength += size
             state.segmentLengths[state.writeSegment] = state.writeLength
+            if state.counters.bytesOnDisk == 0 { state.pendingSince = Spool.monotonic() }
             state.counters.bytesOnDisk += size
             state.counters.appended += 1
         }
@@ -239,10 +242,18 @@ public final class Spool: @unchecked Sendable {
             let done = state.segmentLengths.keys.filter { $0 < cursor.segment }
             for segment in done { state.segmentLengths.removeValue(forKey: segment) }
             state.counters.bytesOnDisk = state.segmentLengths.values.reduce(0, +) - cursor.offset
+            // Delivery moved: the oldest undelivered record is at most this young now.
+            state.pendingSince = state.counters.bytesOnDisk == 0 ? nil : Spool.monotonic()
             return done
         }
         Spool.writeCursor(directory, cursor)
         for segment in finished { unlink(Spool.path(directory, segment)) }
+    }
+
+    /// Seconds the spool has been holding undelivered data without delivery moving (0: nothing
+    /// waits); the `readyz` and metrics read it to say a SIEM is not keeping up.
+    public var pendingAge: Double {
+        shared.withLock { state in state.pendingSince.map { max(0, Spool.monotonic() - $0) } ?? 0 }
     }
 
     /// Bytes appended but not yet delivered.
