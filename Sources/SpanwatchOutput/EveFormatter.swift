@@ -44,22 +44,7 @@ public final class EveFormatter {
         writesStats = types?.contains("stats") ?? true
     }
 
-    public static func eventType(of body: EventBody) -> String {
-        switch body {
-        case .modbus: "modbus"
-        case .dnp3: "dnp3"
-        case .s7comm: "s7comm"
-        case .cotp: "cotp"
-        case .dns: "dns"
-        case .http: "http"
-        case .mqtt: "mqtt"
-        case .alert: "alert"
-        case .asset: "asset"
-        case .stats: "stats"
-        case .flow: "flow"
-        case .anomaly: "anomaly"
-        }
-    }
+    public static func eventType(of body: EventBody) -> String { eventTypeName(of: body.kind).description }
 
     /// The EVE `event_type` of a kind of event.
     public static func eventTypeName(of kind: EventKind) -> StaticString {
@@ -79,22 +64,7 @@ public final class EveFormatter {
         }
     }
 
-    private static func eventTypeName(of body: EventBody) -> StaticString {
-        switch body {
-        case .modbus: "modbus"
-        case .dnp3: "dnp3"
-        case .s7comm: "s7comm"
-        case .cotp: "cotp"
-        case .dns: "dns"
-        case .http: "http"
-        case .mqtt: "mqtt"
-        case .alert: "alert"
-        case .asset: "asset"
-        case .stats: "stats"
-        case .flow: "flow"
-        case .anomaly: "anomaly"
-        }
-    }
+    private static func eventTypeName(of body: EventBody) -> StaticString { eventTypeName(of: body.kind) }
 
     public func wants(_ body: EventBody) -> Bool { wants(body.kind) }
 
