@@ -212,9 +212,18 @@ public final class Spool: @unchecked Sendable {
             }
             let file = open(Spool.path(directory, position.segment), O_RDONLY | O_CLOEXEC)
             guard file >= 0 else { break }
-            let want = min(limit - position.offset, max(budget, 64 * 1024))
+            var want = min(limit - position.offset, max(budget, 64 * 1024))
             var bytes = [UInt8](repeating: 0, count: want)
-            let got = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress, want, off_t(position.offset)) }
+            var got = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress, want, off_t(position.offset)) }
+            if got >= Spool.headerLength {
+                // A record larger than the budget is read whole all the same.
+                let first = Spool.headerLength + Int(UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
+                if first > got && first <= limit - position.offset {
+                    want = first
+                    bytes = [UInt8](repeating: 0, count: want)
+                    got = bytes.withUnsafeMutableBytes { pread(file, $0.baseAddress, want, off_t(position.offset)) }
+                }
+            }
             close(file)
             guard got > 0 else { break }
             var index = 0
@@ -226,7 +235,7 @@ public final class Spool: @unchecked Sendable {
                 out.append((payload, Cursor(segment: position.segment, offset: position.offset + index)))
                 budget -= Spool.headerLength + length
             }
-            if index == 0 { break }  // a record longer than this read: next call, with a larger budget
+            if index == 0 { break }  // not yet whole on disk
             position.offset += index
         }
         return out

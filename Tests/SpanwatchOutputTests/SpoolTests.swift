@@ -109,4 +109,24 @@ import Glibc
         #expect(Self.append(spool, event))
         #expect(spool.counters.bytesOnDisk <= 10_000)
     }
+
+    @Test func aRecordLargerThanTheReadBudgetStillComesBack() throws {
+        let path = Self.directory("large")
+        defer { Self.removeDirectory(path) }
+        let spool = try Spool(directory: path, maximumBytes: 8 << 20)
+        let large = [UInt8](repeating: UInt8(ascii: "L"), count: 300_000)
+        #expect(Self.append(spool, Self.record(1)))
+        #expect(Self.append(spool, large, .alert))
+        #expect(Self.append(spool, Self.record(2)))
+        var cursor = spool.committed
+        var seen: [[UInt8]] = []
+        for _ in 0..<10 {
+            let batch = spool.read(from: cursor, maximumBytes: 64 * 1024)
+            if batch.isEmpty { break }
+            seen += batch.map(\.payload)
+            cursor = batch.last!.next
+        }
+        #expect(seen == [Self.record(1), large, Self.record(2)])
+    }
 }
+
