@@ -60,16 +60,11 @@ import Testing
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
     func liveCaptureMatchesOfflineDecode() throws {
         let id = ProcessInfo.processInfo.processIdentifier % 10000
-        let namespace = "swtest\(id)", host = "swh\(id)", peer = "swp\(id)"
+        let veth = try VethPair(namespace: "swtest\(id)", host: "swh\(id)", peer: "swp\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         defer {
-            _ = try? Self.run(["ip", "link", "del", host])
-            _ = try? Self.run(["ip", "netns", "del", namespace])
+            veth.remove()
         }
-        try Self.run(["ip", "netns", "add", namespace])
-        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-        try Self.run(["ip", "link", "set", peer, "netns", namespace])
-        try Self.run(["ip", "link", "set", host, "up"])
-        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
 
         let offline = try Self.run([Self.binary, "decode", "-r", Self.sample, "--types", "modbus"])
         let expected = try Self.transactions(offline.output)
@@ -101,24 +96,16 @@ import Testing
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
     func sigusr2ReloadsTheBaseline() throws {
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 1
-        let namespace = "swrl\(id)", host = "swrh\(id)", peer = "swrp\(id)"
+        let veth = try VethPair(namespace: "swrl\(id)", host: "swrh\(id)", peer: "swrp\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         let scenarios = ScenarioTests.folder
         let learn = scenarios.appendingPathComponent("plant-learn.pcap").path
         let stranger = scenarios.appendingPathComponent("new-host-writes-registers/monitor.pcap").path
         let baseline = FileManager.default.temporaryDirectory.appendingPathComponent("spanwatch-reload-\(id).yaml").path
         defer {
-            _ = try? Self.run(["ip", "link", "del", host])
-            _ = try? Self.run(["ip", "netns", "del", namespace])
+            veth.remove()
             unlink(baseline)
         }
-        try Self.run(["ip", "netns", "add", namespace])
-        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-        try Self.run(["ip", "link", "set", peer, "netns", namespace])
-        try Self.run(["ip", "link", "set", host, "up"])
-        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
-        // As on a SPAN NIC: no IPv6 of its own (no router solicitations from the sensor's side).
-        try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
-        try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
         // First a baseline that knows the stranger (learned from both stretches).
         try Self.run([Self.binary, "learn", "-r", learn, "-r", stranger, "-o", baseline])
 
@@ -158,18 +145,11 @@ import Testing
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
     func sigtermUnderLoadFlushesAndExitsZero() throws {
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 3
-        let namespace = "swtm\(id)", host = "swth\(id)", peer = "swtp\(id)"
+        let veth = try VethPair(namespace: "swtm\(id)", host: "swth\(id)", peer: "swtp\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         defer {
-            _ = try? Self.run(["ip", "link", "del", host])
-            _ = try? Self.run(["ip", "netns", "del", namespace])
+            veth.remove()
         }
-        try Self.run(["ip", "netns", "add", namespace])
-        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-        try Self.run(["ip", "link", "set", peer, "netns", namespace])
-        try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
-        try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
-        try Self.run(["ip", "link", "set", host, "up"])
-        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
         let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: Self.binary)
@@ -203,21 +183,11 @@ import Testing
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
     func aVanishedInterfaceIsReopened() throws {
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 4
-        let namespace = "swrp\(id)", host = "swrh\(id)x", peer = "swrq\(id)"
-        func link() throws {
-            try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-            try Self.run(["ip", "link", "set", peer, "netns", namespace])
-            try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
-            try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
-            try Self.run(["ip", "link", "set", host, "up"])
-            try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
-        }
+        let veth = try VethPair(namespace: "swrp\(id)", host: "swrh\(id)x", peer: "swrq\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         defer {
-            _ = try? Self.run(["ip", "link", "del", host])
-            _ = try? Self.run(["ip", "netns", "del", namespace])
+            veth.remove()
         }
-        try Self.run(["ip", "netns", "add", namespace])
-        try link()
         let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
         let before = try Self.transactions(try Self.run([Self.binary, "decode", "-r", Self.sample, "--types", "modbus"]).output).count
         let after = try Self.transactions(try Self.run([Self.binary, "decode", "-r", plant, "--types", "modbus"]).output).count
@@ -237,7 +207,7 @@ import Testing
         Thread.sleep(forTimeInterval: 1.0)  // read before it goes: a vanished interface takes its unread buffer along
         try Self.run(["ip", "link", "del", host])  // gone (its peer in the namespace goes with it)
         Thread.sleep(forTimeInterval: 1.5)
-        try link()
+        try veth.link()
         Thread.sleep(forTimeInterval: 2.5)  // reopened within a second or two
         try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "-i", peer, plant])
         listener.waitUntilExit()
@@ -255,18 +225,11 @@ import Testing
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
     func statsAccountForEveryFrameSentAtTopSpeed() throws {
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 6
-        let namespace = "swts\(id)", host = "swth\(id)s", peer = "swtq\(id)"
+        let veth = try VethPair(namespace: "swts\(id)", host: "swth\(id)s", peer: "swtq\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         defer {
-            _ = try? Self.run(["ip", "link", "del", host])
-            _ = try? Self.run(["ip", "netns", "del", namespace])
+            veth.remove()
         }
-        try Self.run(["ip", "netns", "add", namespace])
-        try Self.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-        try Self.run(["ip", "link", "set", peer, "netns", namespace])
-        try Self.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
-        try Self.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
-        try Self.run(["ip", "link", "set", host, "up"])
-        try Self.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
         let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: Self.binary)
@@ -293,3 +256,34 @@ import Testing
     }
 }
 
+/// A veth pair for live tests: `host` stays here (spanwatch captures on it), `peer` goes into a
+/// network namespace of its own (tcpreplay sends from it), both up and without IPv6 (as on a SPAN
+/// NIC: no router solicitations of its own). `remove()` deletes both.
+struct VethPair {
+    let namespace: String
+    let host: String
+    let peer: String
+
+    init(namespace: String, host: String, peer: String) throws {
+        self.namespace = namespace
+        self.host = host
+        self.peer = peer
+        try LiveCaptureTests.run(["ip", "netns", "add", namespace])
+        try link()
+    }
+
+    /// Creates the pair (again, after a test deleted it).
+    func link() throws {
+        try LiveCaptureTests.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
+        try LiveCaptureTests.run(["ip", "link", "set", peer, "netns", namespace])
+        try LiveCaptureTests.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
+        try LiveCaptureTests.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
+        try LiveCaptureTests.run(["ip", "link", "set", host, "up"])
+        try LiveCaptureTests.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
+    }
+
+    func remove() {
+        _ = try? LiveCaptureTests.run(["ip", "link", "del", host])
+        _ = try? LiveCaptureTests.run(["ip", "netns", "del", namespace])
+    }
+}

@@ -234,19 +234,12 @@ enum SequenceReservationBlock { static let size = 10_000 }
     func sighupReopensAndKill9NeitherCorruptsNorReusesSeq() throws {
         let (directory, port) = SyslogDeliveryTests.workspace("lifecycle")
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 2
-        let namespace = "swlc\(id)", host = "swlh\(id)", peer = "swlp\(id)"
+        let veth = try VethPair(namespace: "swlc\(id)", host: "swlh\(id)", peer: "swlp\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         defer {
-            _ = try? LiveCaptureTests.run(["ip", "link", "del", host])
-            _ = try? LiveCaptureTests.run(["ip", "netns", "del", namespace])
+            veth.remove()
             try? FileManager.default.removeItem(atPath: directory)
         }
-        try LiveCaptureTests.run(["ip", "netns", "add", namespace])
-        try LiveCaptureTests.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-        try LiveCaptureTests.run(["ip", "link", "set", peer, "netns", namespace])
-        try LiveCaptureTests.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
-        try LiveCaptureTests.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
-        try LiveCaptureTests.run(["ip", "link", "set", host, "up"])
-        try LiveCaptureTests.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
         let receiver = try SyslogDeliveryTests.Receiver(directory: directory + "/rsyslog", port: port)
         let config = try SyslogDeliveryTests.config(directory, port: port)
         let eve = directory + "/eve.json"
@@ -383,19 +376,12 @@ enum SequenceReservationBlock { static let size = 10_000 }
     func noAlertIsLostWhileTheReceiverIsDownForAMinute() throws {
         let (directory, port) = SyslogDeliveryTests.workspace("outage")
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 5
-        let namespace = "swou\(id)", host = "swoh\(id)", peer = "swop\(id)"
+        let veth = try VethPair(namespace: "swou\(id)", host: "swoh\(id)", peer: "swop\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
         defer {
-            _ = try? LiveCaptureTests.run(["ip", "link", "del", host])
-            _ = try? LiveCaptureTests.run(["ip", "netns", "del", namespace])
+            veth.remove()
             try? FileManager.default.removeItem(atPath: directory)
         }
-        try LiveCaptureTests.run(["ip", "netns", "add", namespace])
-        try LiveCaptureTests.run(["ip", "link", "add", host, "type", "veth", "peer", "name", peer])
-        try LiveCaptureTests.run(["ip", "link", "set", peer, "netns", namespace])
-        try LiveCaptureTests.run(["sysctl", "-qw", "net.ipv6.conf.\(host).disable_ipv6=1"])
-        try LiveCaptureTests.run(["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
-        try LiveCaptureTests.run(["ip", "link", "set", host, "up"])
-        try LiveCaptureTests.run(["ip", "netns", "exec", namespace, "ip", "link", "set", peer, "up"])
         let config = try SyslogDeliveryTests.config(directory, port: port)
         let eve = directory + "/eve.json"
         let capture = SharedCorpus.repositoryRoot.appendingPathComponent("Tests/SpanwatchEndToEndTests/Captures/steady-alerts.pcap").path
