@@ -45,7 +45,7 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
             }
             let tls = try reader.mapping(tlsNode, path: "\(path).tls")
             try reader.allowOnly(tls, ["ca_file", "cert_file", "key_file", "server_name"], path: "\(path).tls", node: tlsNode)
-            guard let caNode = tls["ca_file"] else { throw ConfigurationError("\(reader.at(tlsNode)): '\(path).tls.ca_file' is missing") }
+            guard tls["ca_file"] != nil else { throw ConfigurationError("\(reader.at(tlsNode)): '\(path).tls.ca_file' is missing") }
             var files: [String: String] = [:]
             for key in ["ca_file", "cert_file", "key_file"] {
                 guard let fileNode = tls[key] else { continue }
@@ -60,7 +60,6 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
                 throw ConfigurationError("\(reader.at(tlsNode)): '\(path).tls' needs both 'cert_file' and 'key_file', or neither")
             }
             let serverName = try tls["server_name"].map { node throws(ConfigurationError) in try reader.string(node, path: "\(path).tls.server_name") }
-            _ = caNode
             output.transport = .tls(TLSSettings(caFile: files["ca_file"]!, certificateFile: files["cert_file"], keyFile: files["key_file"],
                                                 serverName: serverName))
         default:
