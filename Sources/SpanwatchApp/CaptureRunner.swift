@@ -84,12 +84,7 @@ public enum CaptureRunner {
         func kernelTotals() -> [String: KernelCounters] {
             var out = carried
             for case let handle? in handles {
-                let current = handle.refreshKernelCounters()
-                var total = out[handle.name] ?? KernelCounters()
-                total.packets += current.packets
-                total.drops += current.drops
-                total.interfaceDrops += current.interfaceDrops
-                out[handle.name] = total
+                out[handle.name, default: KernelCounters()].add(handle.refreshKernelCounters())
             }
             return out
         }
@@ -142,12 +137,7 @@ public enum CaptureRunner {
                     guard outcome == .packet else {
                         if case .error(let message) = outcome {
                             // Close it and try again every second; what it counted is kept.
-                            let counters = handle.refreshKernelCounters()
-                            var total = carried[name] ?? KernelCounters()
-                            total.packets += counters.packets
-                            total.drops += counters.drops
-                            total.interfaceDrops += counters.interfaceDrops
-                            carried[name] = total
+                            carried[name, default: KernelCounters()].add(handle.refreshKernelCounters())
                             handles[i] = nil
                             descriptors[i].fd = -1
                             if summary.readErrors.count < 100 { summary.readErrors.append(message) }

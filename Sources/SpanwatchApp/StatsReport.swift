@@ -13,13 +13,11 @@ public enum StatsReport {
         let t = processor.table.counters
         var sections: [StatsEvent.Section] = []
         if !kernel.isEmpty {
-            var packets: UInt64 = 0, drops: UInt64 = 0, interfaceDrops: UInt64 = 0
-            for counters in kernel.values {
-                packets += counters.packets
-                drops += counters.drops
-                interfaceDrops += counters.interfaceDrops
-            }
-            sections.append(StatsEvent.Section("capture", ["kernel_packets": packets, "kernel_drops": drops, "kernel_ifdrops": interfaceDrops]))
+            var total = KernelCounters()
+            for counters in kernel.values { total.add(counters) }
+            sections.append(StatsEvent.Section("capture", [
+                "kernel_packets": total.packets, "kernel_drops": total.drops, "kernel_ifdrops": total.interfaceDrops,
+            ]))
         }
         sections.append(StatsEvent.Section("decoder", [
             "pkts": c.packets, "bytes": c.bytes, "invalid": c.invalid, "ipv4": c.ipv4, "ipv6": c.ipv6, "tcp": c.tcp, "udp": c.udp,

@@ -54,6 +54,13 @@ public struct KernelCounters: Sendable, Equatable {
     public init() {}
 
     /// Folds a new 32-bit reading into the totals; a reading smaller than the last is a wrap.
+    /// Adds another handle's totals (an interface reopened, or several summed).
+    public mutating func add(_ other: KernelCounters) {
+        packets += other.packets
+        drops += other.drops
+        interfaceDrops += other.interfaceDrops
+    }
+
     public mutating func accumulate(packets p: UInt32, drops d: UInt32, interfaceDrops i: UInt32) {
         packets &+= UInt64(p &- lastPackets)
         drops &+= UInt64(d &- lastDrops)

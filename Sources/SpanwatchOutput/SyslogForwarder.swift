@@ -46,7 +46,7 @@ public final class SyslogEncoder {
         scratch.append(contentsOf: " spanwatch ".utf8)
         scratch.append(contentsOf: processID)
         scratch.append(UInt8(ascii: " "))
-        scratch.append(contentsOf: EveFormatter.eventType(of: body).utf8)
+        EveFormatter.eventTypeName(of: body.kind).withUTF8Buffer { scratch.append(contentsOf: $0) }
         scratch.append(contentsOf: " - ".utf8)
         scratch.append(contentsOf: line)
         return scratch.withUnsafeBytes { spool.append($0, class: recordClass) }

@@ -54,8 +54,7 @@ final class BaselineMonitor {
 
     /// The learned edge a flow belongs to: its exact key, or, when the monitored flow's protocol was
     /// not recognised (picked up midstream), the edge with the same service and any protocol.
-    func edge(for flow: Flow) -> Int32? {
-        let key = EdgeKey(flow)
+    func edge(for key: EdgeKey) -> Int32? {
         if let index = edgeIndex[key] { return index }
         guard key.app.isEmpty else { return nil }
         for app in BaselineEdge.applications {
@@ -113,14 +112,14 @@ final class BaselineMonitor {
     // MARK: Edges
 
     func checkEdge(_ flow: Flow, context: EventContext, engine: PolicyEngine) {
-        if let index = edge(for: flow) {
+        let key = EdgeKey(flow)
+        if let index = edge(for: key) {
             flow.baselineEdge = index
             return
         }
         // The internet side of a zone allowed to reach it is that zone's business, not the baseline's.
         if ZonePolicy.isPublic(flow.serverIP), let zone = engine.policy.zone(of: flow.clientIP), zone.internetAllowed,
            engine.policy.zone(of: flow.serverIP) == nil { return }
-        let key = EdgeKey(flow)
         let from = engine.policy.zone(of: flow.clientIP)?.name
         let to = engine.policy.zone(of: flow.serverIP)?.name
         let name = flow.dnsName.map { " (\($0))" } ?? ""
