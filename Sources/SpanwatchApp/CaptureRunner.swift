@@ -11,7 +11,20 @@ public struct CaptureSummary: Sendable {
     public var frames: UInt64 = 0
     /// Files whose reading stopped at damage (truncated or corrupt records).
     public var readErrors: [String] = []
-    public var kernel: [String: KernelCounters] = [:]
+    /// Live capture: each interface's counters, in the order given.
+    public var interfaces: [InterfaceStatus] = []
+}
+
+/// One live interface: what the kernel counted (carried over reopens), what spanwatch read,
+/// and whether it is capturing now.
+public struct InterfaceStatus: Sendable {
+    public var name: String
+    public var kernel = KernelCounters()
+    public var packets: UInt64 = 0
+    public var capturing = true
+    /// Times it failed and was opened again.
+    public var reopens: UInt64 = 0
+    public init(name: String) { self.name = name }
 }
 
 /// Set from signal handlers; the capture loop polls them.
@@ -65,7 +78,7 @@ public enum CaptureRunner {
     /// packets, on the capture loop: the baseline is swapped with no lock and no packet lost).
     public static func runLive(_ interfaces: [String], options: LiveCaptureOptions, filter: String?,
                                processor: PacketProcessor, duration: Double?, packetLimit: UInt64? = nil,
-                               everySecond: (([String: KernelCounters]) -> Void)? = nil, notifier: SystemdNotifier? = nil,
+                               everySecond: (([InterfaceStatus]) -> Void)? = nil, notifier: SystemdNotifier? = nil,
                                afterOpen: (() throws(CaptureError) -> Void)? = nil,
                                reopen: (() -> Void)? = nil, reload: (() -> Void)? = nil) throws(CaptureError) -> CaptureSummary {
         func open(_ name: String) throws(CaptureError) -> PcapHandle {
@@ -79,12 +92,14 @@ public enum CaptureRunner {
         var handles: [PcapHandle?] = []
         for name in interfaces { handles.append(try open(name)) }
         try afterOpen?()  // e.g. drop privileges, now that the interfaces are open
-        var carried: [String: KernelCounters] = [:]
+        // Kernel counters of handles already closed are kept here; live ones are added on read.
+        var status = interfaces.map(InterfaceStatus.init(name:))
         var lastReopenAttempt = 0.0
-        func kernelTotals() -> [String: KernelCounters] {
-            var out = carried
-            for case let handle? in handles {
-                out[handle.name, default: KernelCounters()].add(handle.refreshKernelCounters())
+        func currentStatus() -> [InterfaceStatus] {
+            var out = status
+            for (index, handle) in handles.enumerated() {
+                out[index].capturing = handle != nil
+                if let handle { out[index].kernel.add(handle.refreshKernelCounters()) }
             }
             return out
         }
@@ -99,13 +114,14 @@ public enum CaptureRunner {
         while stopRequested == 0 {
             if let everySecond, monotonicSeconds() - lastStats >= 1 {
                 lastStats = monotonicSeconds()
-                everySecond(kernelTotals())
+                everySecond(currentStatus())
             }
             if handles.contains(where: { $0 == nil }) && monotonicSeconds() - lastReopenAttempt >= 1 {
                 lastReopenAttempt = monotonicSeconds()
                 for index in handles.indices where handles[index] == nil {
                     guard let reopened = try? open(interfaces[index]) else { continue }
                     handles[index] = reopened
+                    status[index].reopens += 1
                     descriptors[index].fd = reopened.selectableDescriptor ?? -1
                     writeStandardError("spanwatch: \(interfaces[index]): capturing again\n")
                 }
@@ -127,7 +143,8 @@ public enum CaptureRunner {
                 guard let handle = slot else { continue }
                 let linkType = handle.linkType
                 let name = handle.name
-                var burst = 0
+                var burst: UInt64 = 0
+                defer { status[i].packets += burst }
                 while burst < 4096 {
                     let outcome = handle.next { header, bytes in
                         frames += 1
@@ -137,7 +154,7 @@ public enum CaptureRunner {
                     guard outcome == .packet else {
                         if case .error(let message) = outcome {
                             // Close it and try again every second; what it counted is kept.
-                            carried[name, default: KernelCounters()].add(handle.refreshKernelCounters())
+                            status[i].kernel.add(handle.refreshKernelCounters())
                             handles[i] = nil
                             descriptors[i].fd = -1
                             if summary.readErrors.count < 100 { summary.readErrors.append(message) }
@@ -152,7 +169,7 @@ public enum CaptureRunner {
             }
             if !any { processor.advanceClock(to: wallClockMicroseconds()) }
         }
-        summary.kernel = kernelTotals()
+        summary.interfaces = currentStatus()
         summary.frames = frames
         processor.finish()
         return summary

@@ -17,19 +17,19 @@ public struct SpanwatchConfiguration: Sendable {
     public var bufferSize = 64 << 20
     public var promiscuous = true
     public var bpf: String? = nil
-    public var evePath: String? = nil
-    public var eveTypes: Set<String>? = nil
+    /// `outputs.eve`: EVE files, `-` for stdout; one mapping or a list of them, each with its
+    /// own `types`. The default is stdout with every type; `enabled: false` drops one.
+    public var eveOutputs: [EveOutputConfiguration] = [EveOutputConfiguration(path: "-")]
     public var engine = EngineConfiguration()
     /// The plant's target architecture: zones and the conduits allowed between them.
     public var zonePolicy = ZonePolicy()
-    /// `outputs.eve.enabled: false` writes no EVE file (the syslog output alone).
-    public var eveEnabled = true
     /// `metrics.listen`: where `/metrics`, `/healthz` and `/readyz` are served while capturing live.
     public var metricsListen: (host: String, port: UInt16)? = nil
     /// `outputs.stats_interval`: seconds between `stats` events while capturing live (0: at exit only).
     public var statsInterval: Int64 = 60
-    /// `outputs.syslog`: delivery to a syslog receiver through a disk spool.
-    public var syslog: SyslogOutputConfiguration? = nil
+    /// `outputs.syslog`: delivery to syslog receivers, each through its own disk spool (one
+    /// mapping or a list).
+    public var syslogOutputs: [SyslogOutputConfiguration] = []
     /// Named hosts, critical operations allowed per edge, alert aggregation and rate limit.
     public var policySettings = PolicySettings()
     /// `baseline.path`: the baseline file `run` monitors with (and learn mode writes).
@@ -43,6 +43,10 @@ public struct SpanwatchConfiguration: Sendable {
                                                       "anomaly", "asset", "stats", "alert"]
 
     public init() {}
+
+    /// The EVE types of the first configured EVE output (what `decode`, `--eve` and `-l` write
+    /// when `--types` is not given).
+    public var firstEveTypes: Set<String>? { eveOutputs.first?.types }
 
     /// Loads and validates a YAML file; every unknown key or bad value is an error naming its line.
     public static func load(path: String) throws(ConfigurationError) -> SpanwatchConfiguration {
@@ -93,18 +97,32 @@ public struct SpanwatchConfiguration: Sendable {
             let map = try reader.mapping(outputs, path: "outputs")
             try reader.allowOnly(map, ["eve", "syslog", "stats_interval"], path: "outputs", node: outputs)
             if let node = map["stats_interval"] { config.statsInterval = try reader.duration(node, path: "outputs.stats_interval", allowZero: true) }
-            if let node = map["syslog"] { config.syslog = try SyslogOutputConfiguration.parse(node, reader: reader) }
-            if let eve = map["eve"] {
-                let eveMap = try reader.mapping(eve, path: "outputs.eve")
-                try reader.allowOnly(eveMap, ["enabled", "path", "types"], path: "outputs.eve", node: eve)
-                if let node = eveMap["enabled"] { config.eveEnabled = try reader.bool(node, path: "outputs.eve.enabled") }
-                if let node = eveMap["path"] { config.evePath = try reader.string(node, path: "outputs.eve.path") }
-                if let node = eveMap["types"] {
-                    let types = try reader.stringList(node, path: "outputs.eve.types")
-                    for type in types where !knownEventTypes.contains(type) {
-                        throw ConfigurationError("\(reader.at(node)): unknown event type '\(type)' in 'outputs.eve.types'")
+            if let node = map["syslog"] {
+                config.syslogOutputs = try reader.oneOrMany(node, path: "outputs.syslog") { (item, path) throws(ConfigurationError) in
+                    try SyslogOutputConfiguration.parse(item, path: path, reader: reader)
+                }
+                var spools: [String: String] = [:]
+                var addresses: [String: String] = [:]
+                for (output, item) in zip(config.syslogOutputs, reader.items(node)) {
+                    if let other = spools.updateValue(output.key, forKey: output.spoolDirectory) {
+                        throw ConfigurationError("\(reader.at(item)): '\(output.key).spool' is also the spool of '\(other)': each syslog output needs its own")
                     }
-                    config.eveTypes = Set(types)
+                    if let other = addresses.updateValue(output.key, forKey: output.name) {
+                        throw ConfigurationError("\(reader.at(item)): '\(output.key).address' is also the address of '\(other)'")
+                    }
+                }
+            }
+            if let node = map["eve"] {
+                let outputs = try reader.oneOrMany(node, path: "outputs.eve") { (item, path) throws(ConfigurationError) in
+                    try EveOutputConfiguration.parse(item, path: path, reader: reader)
+                }
+                config.eveOutputs = outputs.compactMap { $0 }
+                var paths: [String: String] = [:]
+                for (output, item) in zip(outputs, reader.items(node)) {
+                    guard let output else { continue }
+                    if let other = paths.updateValue(output.key, forKey: output.path) {
+                        throw ConfigurationError("\(reader.at(item)): '\(output.key).path' is also the path of '\(other)'")
+                    }
                 }
             }
         }
@@ -411,6 +429,31 @@ struct ConfigReader {
         }
     }
 
+    /// A section that is one mapping or a list of them: each item parsed with its own key path
+    /// (`outputs.syslog`, or `outputs.syslog[1]` in a list).
+    func oneOrMany<T>(_ node: Node, path: String, _ parse: (Node, String) throws(ConfigurationError) -> T) throws(ConfigurationError) -> [T] {
+        guard case .sequence(let sequence) = node else { return [try parse(node, path)] }
+        guard !sequence.isEmpty else { throw ConfigurationError("\(at(node)): '\(path)' is an empty list") }
+        var out: [T] = []
+        for (index, item) in sequence.enumerated() { out.append(try parse(item, "\(path)[\(index)]")) }
+        return out
+    }
+
+    /// The items of a one-or-many section, for messages that name an item's line.
+    func items(_ node: Node) -> [Node] {
+        if case .sequence(let sequence) = node { return Array(sequence) }
+        return [node]
+    }
+
+    /// An `types:` list of event types, each checked.
+    func eventTypes(_ node: Node, path: String) throws(ConfigurationError) -> Set<String> {
+        let types = try stringList(node, path: path)
+        for type in types where !SpanwatchConfiguration.knownEventTypes.contains(type) {
+            throw ConfigurationError("\(at(node)): unknown event type '\(type)' in '\(path)' (known: \(SpanwatchConfiguration.knownEventTypes.sorted().joined(separator: ", ")))")
+        }
+        return Set(types)
+    }
+
     func stringList(_ node: Node, path: String) throws(ConfigurationError) -> [String] {
         guard case .sequence(let sequence) = node else { throw ConfigurationError("\(at(node)): '\(path)' must be a list") }
         var out = [String]()
@@ -455,5 +498,35 @@ struct ConfigReader {
         }
         guard let number = Int64(text), number >= 0 else { return nil }
         return number
+    }
+}
+
+/// One `outputs.eve` entry: where EVE lines go and which event types.
+public struct EveOutputConfiguration: Sendable, Equatable {
+    /// A file (appended to, reopened on SIGHUP), or `-` for stdout.
+    public var path: String
+    /// Event types written (nil: all).
+    public var types: Set<String>? = nil
+    /// The key path in the file, for messages (`outputs.eve` or `outputs.eve[1]`).
+    public var key = "outputs.eve"
+
+    public init(path: String, types: Set<String>? = nil) {
+        self.path = path
+        self.types = types
+    }
+
+    /// nil for `enabled: false`.
+    static func parse(_ node: Node, path: String, reader: ConfigReader) throws(ConfigurationError) -> EveOutputConfiguration? {
+        let map = try reader.mapping(node, path: path)
+        try reader.allowOnly(map, ["enabled", "path", "types"], path: path, node: node)
+        if let enabled = map["enabled"], try !reader.bool(enabled, path: "\(path).enabled") { return nil }
+        var output = EveOutputConfiguration(path: "-")
+        output.key = path
+        if let node = map["path"] {
+            output.path = try reader.string(node, path: "\(path).path")
+            guard !output.path.isEmpty else { throw ConfigurationError("\(reader.at(node)): '\(path).path' is empty (a file, or - for stdout)") }
+        }
+        if let node = map["types"] { output.types = try reader.eventTypes(node, path: "\(path).types") }
+        return output
     }
 }

@@ -13,9 +13,8 @@ public final class MetricsServer: @unchecked Sendable {
     struct Snapshot {
         var stats: StatsEvent? = nil
         var capturing = false
-        var sinkConnected: Bool? = nil
-        var spoolBytes = 0
-        var spoolLimit = 0
+        /// Why the sensor is not ready (outputs behind, receivers away); empty when it is.
+        var problems: [String] = []
     }
 
     let state = Mutex<(snapshot: Snapshot, stopping: Bool, scrapes: UInt64)>((Snapshot(), false, 0))
@@ -50,8 +49,8 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     /// The capture loop's counters, about once a second.
-    public func publish(_ stats: StatsEvent, capturing: Bool, sinkConnected: Bool?, spoolBytes: Int, spoolLimit: Int) {
-        state.withLock { $0.snapshot = Snapshot(stats: stats, capturing: capturing, sinkConnected: sinkConnected, spoolBytes: spoolBytes, spoolLimit: spoolLimit) }
+    public func publish(_ stats: StatsEvent, capturing: Bool, problems: [String]) {
+        state.withLock { $0.snapshot = Snapshot(stats: stats, capturing: capturing, problems: problems) }
     }
 
     public func start() {
@@ -104,34 +103,71 @@ public final class MetricsServer: @unchecked Sendable {
         case "/healthz":
             return ("200 OK", "text/plain", "ok\n")
         case "/readyz":
-            // Ready: capturing, the spool below 90 % of its cap, and the SIEM connected (or no SIEM).
-            var problems: [String] = []
-            if !snapshot.capturing { problems.append("not capturing") }
-            if snapshot.spoolLimit > 0 && snapshot.spoolBytes * 10 >= snapshot.spoolLimit * 9 { problems.append("spool above 90 %") }
-            if snapshot.sinkConnected == false { problems.append("syslog receiver not connected") }
+            // Ready: capturing on every interface, each spool below 90 % of its cap, each SIEM connected.
+            var problems = snapshot.problems
+            if !snapshot.capturing { problems.insert("not capturing", at: 0) }
             return problems.isEmpty ? ("200 OK", "text/plain", "ready\n") : ("503 Service Unavailable", "text/plain", problems.joined(separator: ", ") + "\n")
         default:
             return ("404 Not Found", "text/plain", "/metrics, /healthz, /readyz\n")
         }
     }
 
-    /// Gauges (values that go down) by section and name; everything else is a counter.
-    static let gauges: Set<String> = ["flow_active", "flow_peak_active", "syslog_pending_bytes", "syslog_pending_age_seconds", "syslog_connected"]
+    /// Gauges (values that go down), by section and name; everything else is a counter.
+    static let gauges: Set<String> = ["flow_active", "flow_peak_active", "capture_up", "output_pending_bytes", "output_oldest_pending_seconds",
+                                      "output_connected"]
 
-    /// The Prometheus text format: `spanwatch_<section>_<name>`, counters with `_total`.
+    /// The Prometheus text format (0.0.4): `spanwatch_<section>_<name>`, counters with `_total`.
+    /// A section's breakdown becomes a label (`{interface="eth0"}`); a total that the breakdown
+    /// also gives is left out, so that `sum()` over the label is the total.
     static func exposition(_ snapshot: Snapshot, scrapes: UInt64) -> String {
         var out = ""
         for section in snapshot.stats?.sections ?? [] {
-            for entry in section.values {
-                let base = "\(section.name)_\(entry.name)"
-                let gauge = gauges.contains(base)
-                let name = "spanwatch_" + base + (gauge ? "" : "_total")
-                out += "# TYPE \(name) \(gauge ? "gauge" : "counter")\n\(name) \(entry.value)\n"
+            var families: [(name: String, samples: [(labels: String, value: UInt64)])] = []
+            var position: [String: Int] = [:]
+            func add(_ entry: StaticString, _ labels: String, _ value: UInt64) {
+                let base = "\(section.name)_\(entry)"
+                if let index = position[base] {
+                    families[index].samples.append((labels, value))
+                } else {
+                    position[base] = families.count
+                    families.append((base, [(labels, value)]))
+                }
+            }
+            var brokenDown: Set<String> = []
+            for instance in section.breakdown?.instances ?? [] {
+                for entry in instance.values { brokenDown.insert(entry.name.description) }
+            }
+            for entry in section.values where !brokenDown.contains(entry.name.description) { add(entry.name, "", entry.value) }
+            if let breakdown = section.breakdown {
+                for instance in breakdown.instances {
+                    let labels = "{\(breakdown.label)=\"\(labelValue(instance.name))\"}"
+                    for entry in instance.values { add(entry.name, labels, entry.value) }
+                }
+            }
+            for family in families {
+                let gauge = gauges.contains(family.name)
+                let name = "spanwatch_" + family.name + (gauge ? "" : "_total")
+                out += "# TYPE \(name) \(gauge ? "gauge" : "counter")\n"
+                for sample in family.samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
             }
         }
         if let uptime = snapshot.stats?.uptime { out += "# TYPE spanwatch_uptime_seconds gauge\nspanwatch_uptime_seconds \(uptime)\n" }
         out += "# TYPE spanwatch_up gauge\nspanwatch_up \(snapshot.capturing ? 1 : 0)\n"
         out += "# TYPE spanwatch_metrics_scrapes_total counter\nspanwatch_metrics_scrapes_total \(scrapes)\n"
+        return out
+    }
+
+    /// A label value escaped as the exposition format asks: backslash, double quote, newline.
+    static func labelValue(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
         return out
     }
 }

@@ -6,18 +6,25 @@ import SpanwatchPolicy
 /// The `stats` event: what the sensor saw, decoded, tracked, raised and delivered, with the
 /// kernel's counters when capturing live (Suricata's names where it has them).
 public enum StatsReport {
-    public static func make(processor: PacketProcessor, policy: PolicyEngine?, kernel: [String: KernelCounters] = [:],
-                            spool: Spool? = nil, forwarder: SyslogForwarder? = nil, uptime: Int64? = nil,
-                            writer: EveWriter? = nil) -> StatsEvent {
+    public static func make(processor: PacketProcessor, policy: PolicyEngine?, interfaces: [InterfaceStatus] = [],
+                            outputs: OutputAssembly? = nil, uptime: Int64? = nil) -> StatsEvent {
         let c = processor.counters
         let t = processor.table.counters
         var sections: [StatsEvent.Section] = []
-        if !kernel.isEmpty {
+        if !interfaces.isEmpty {
             var total = KernelCounters()
-            for counters in kernel.values { total.add(counters) }
-            sections.append(StatsEvent.Section("capture", [
+            for interface in interfaces { total.add(interface.kernel) }
+            var capture = StatsEvent.Section("capture", [
                 "kernel_packets": total.packets, "kernel_drops": total.drops, "kernel_ifdrops": total.interfaceDrops,
-            ]))
+            ])
+            capture.breakdown = StatsEvent.Breakdown(key: "interfaces", label: "interface", instances: interfaces.map { interface in
+                let values: [(name: StaticString, value: UInt64)] = [
+                    ("packets", interface.packets), ("kernel_packets", interface.kernel.packets), ("kernel_drops", interface.kernel.drops),
+                    ("kernel_ifdrops", interface.kernel.interfaceDrops), ("up", interface.capturing ? 1 : 0), ("reopens", interface.reopens),
+                ]
+                return (interface.name, values)
+            })
+            sections.append(capture)
         }
         sections.append(StatsEvent.Section("decoder", [
             "pkts": c.packets, "bytes": c.bytes, "invalid": c.invalid, "ipv4": c.ipv4, "ipv6": c.ipv6, "tcp": c.tcp, "udp": c.udp,
@@ -39,26 +46,22 @@ public enum StatsReport {
         ]))
         if let policy {
             let p = policy.counters
-            sections.append(StatsEvent.Section("alerts", [
+            var alerts = StatsEvent.Section("alerts", [
                 "raised": p.alerts, "repeats": p.repeats, "aggregates": p.aggregates, "rate_limited": p.rateLimited, "keys_dropped": p.keysDropped,
-            ]))
+            ])
+            alerts.breakdown = StatsEvent.Breakdown(key: "kinds", label: "kind", instances: AlertEvent.Kind.allCases.map { kind in
+                let values: [(name: StaticString, value: UInt64)] = [("raised", p.byKind[kind] ?? 0)]
+                return (kind.staticName.description, values)
+            }, eveOmitsZeros: true)
+            sections.append(alerts)
         }
-        if let policy {
-            sections.append(StatsEvent.Section("alerts_by_kind", entries: AlertEvent.Kind.allCases.map {
-                ($0.staticName, policy.counters.byKind[$0] ?? 0)
-            }))
-        }
-        sections.append(StatsEvent.Section("output", ["events": c.events]))
-        if let writer { sections.append(StatsEvent.Section("events_written", entries: writer.writtenByType)) }
-        if let spool {
-            let s = spool.counters
-            let f = forwarder?.counters ?? SyslogForwarder.Counters()
-            sections.append(StatsEvent.Section("syslog", [
-                "appended": s.appended, "dropped_alerts": s.droppedAlerts, "dropped_events": s.droppedOther,
-                "pending_bytes": UInt64(s.bytesOnDisk), "pending_age_seconds": UInt64(spool.pendingAge), "torn_records": s.tornRecords,
-                "delivered": f.delivered, "connects": f.connects,
-                "failures": f.failures, "connected": f.connected ? 1 : 0,
-            ]))
+        if let outputs {
+            var events = StatsEvent.Section("events", entries: [])
+            events.breakdown = StatsEvent.Breakdown(key: "types", label: "event_type", instances: outputs.writer.renderedByType, eveOmitsZeros: true)
+            sections.append(events)
+            sections.append(outputs.statsSection(engineEvents: c.events))
+        } else {
+            sections.append(StatsEvent.Section("output", ["events": c.events]))
         }
         return StatsEvent(uptime: uptime, sections: sections)
     }

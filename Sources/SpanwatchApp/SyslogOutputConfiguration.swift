@@ -17,14 +17,20 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
     public var spoolBytes = 256 << 20
     /// At exit, how long delivery may go on; what is left stays spooled for the next start.
     public var drainSeconds = 10.0
+    /// Event types sent (nil: all).
+    public var types: Set<String>? = nil
+    /// The key path in the file, for messages (`outputs.syslog` or `outputs.syslog[1]`).
+    public var key = "outputs.syslog"
+
+    /// How stats, metrics and messages name it: `syslog:HOST:PORT`.
+    public var name: String { "syslog:" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 
     static let facilities: [String: Int] = ["kern": 0, "user": 1, "daemon": 3, "auth": 4, "syslog": 5, "local0": 16, "local1": 17,
                                             "local2": 18, "local3": 19, "local4": 20, "local5": 21, "local6": 22, "local7": 23]
 
-    static func parse(_ node: Node, reader: ConfigReader) throws(ConfigurationError) -> SyslogOutputConfiguration {
-        let path = "outputs.syslog"
+    static func parse(_ node: Node, path: String, reader: ConfigReader) throws(ConfigurationError) -> SyslogOutputConfiguration {
         let map = try reader.mapping(node, path: path)
-        try reader.allowOnly(map, ["address", "transport", "facility", "spool", "spool_size", "drain_timeout", "tls"], path: path, node: node)
+        try reader.allowOnly(map, ["address", "transport", "facility", "spool", "spool_size", "drain_timeout", "tls", "types"], path: path, node: node)
         guard let addressNode = map["address"] else { throw ConfigurationError("\(reader.at(node)): '\(path).address' is missing (host:port)") }
         let address = try reader.string(addressNode, path: "\(path).address")
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]), port > 0 else {
@@ -34,6 +40,8 @@ public struct SyslogOutputConfiguration: Sendable, Equatable {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw ConfigurationError("\(reader.at(addressNode)): '\(path).address' has no host") }
         var output = SyslogOutputConfiguration(host: host, port: port)
+        output.key = path
+        if let node = map["types"] { output.types = try reader.eventTypes(node, path: "\(path).types") }
         let transport = try map["transport"].map { node throws(ConfigurationError) in try reader.string(node, path: "\(path).transport") } ?? "tcp"
         switch transport {
         case "tcp", "udp":

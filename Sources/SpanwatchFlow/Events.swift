@@ -180,6 +180,25 @@ public struct StatsEvent: Sendable {
             self.name = name
             self.values = entries
         }
+        /// The same counters per interface, per output, per kind: EVE writes them as an object
+        /// under `breakdown.key` (`"interfaces": {"eth0": {...}}`), metrics as a label.
+        public var breakdown: Breakdown? = nil
+    }
+    public struct Breakdown: Sendable {
+        /// The EVE key (`interfaces`) and the Prometheus label (`interface`).
+        public var key: StaticString
+        public var label: StaticString
+        public var instances: [(name: String, values: [(name: StaticString, value: UInt64)])]
+        /// EVE leaves out instances whose counters are all zero (alert kinds never raised);
+        /// metrics keep them, so that every series exists from the first scrape.
+        public var eveOmitsZeros: Bool
+        public init(key: StaticString, label: StaticString, instances: [(name: String, values: [(name: StaticString, value: UInt64)])],
+                    eveOmitsZeros: Bool = false) {
+            self.key = key
+            self.label = label
+            self.instances = instances
+            self.eveOmitsZeros = eveOmitsZeros
+        }
     }
     /// Seconds since the sensor started (wall clock), when known.
     public var uptime: Int64?

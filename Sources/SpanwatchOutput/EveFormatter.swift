@@ -229,6 +229,16 @@ public final class EveFormatter {
             for section in stats.sections {
                 builder.beginObject(section.name)
                 for entry in section.values { builder.field(entry.name, entry.value) }
+                if let breakdown = section.breakdown,
+                   breakdown.instances.contains(where: { !breakdown.eveOmitsZeros || $0.values.contains { $0.value != 0 } }) {
+                    builder.beginObject(breakdown.key)
+                    for instance in breakdown.instances where !breakdown.eveOmitsZeros || instance.values.contains(where: { $0.value != 0 }) {
+                        builder.beginObject(named: instance.name)
+                        for entry in instance.values { builder.field(entry.name, entry.value) }
+                        builder.endObject()
+                    }
+                    builder.endObject()
+                }
                 builder.endObject()
             }
             builder.endObject()

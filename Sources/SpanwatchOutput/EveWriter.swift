@@ -4,73 +4,36 @@ import SpanwatchFlow
 import Glibc
 #endif
 
-/// Writes EVE lines to a file descriptor (stdout or a file) through a buffer, and, when a
-/// syslog output is configured, each line also into its spool (rendered once for both).
-public final class EveWriter: EventSink {
-    /// The syslog output's spool and encoder; a descriptor of -1 means no EVE file at all.
-    public var syslog: (encoder: SyslogEncoder, spool: Spool)? = nil
-    public let formatter: EveFormatter
-    var descriptor: Int32
-    /// The file, for `reopen` (nil for stdout).
-    let path: String?
-    let ownsDescriptor: Bool
-    /// Lines accumulate here and are written in blocks of about `flushThreshold` bytes.
-    let buffer: JSONLineBuilder
-    let flushThreshold = 64 * 1024
-    public private(set) var linesWritten: UInt64 = 0
-    /// Lines written, by event kind (`EventKind.allCases` order).
-    public private(set) var linesByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
-    public private(set) var writeErrors: UInt64 = 0
-    public private(set) var filteredOut: UInt64 = 0
+/// A set of event kinds: which types one output takes (a bit per `EventKind`).
+public struct EventTypeSet: Sendable, Equatable {
+    var bits: UInt16
 
-    /// Writes to an already open descriptor (1 for stdout).
-    public init(descriptor: Int32, formatter: EveFormatter) {
-        self.descriptor = descriptor
-        self.ownsDescriptor = false
-        self.path = nil
-        self.formatter = formatter
-        buffer = JSONLineBuilder(capacity: flushThreshold + 16 * 1024)
-    }
+    public static let all = EventTypeSet(bits: UInt16((1 << EventKind.allCases.count) - 1))
+    public static let none = EventTypeSet(bits: 0)
 
-    /// Opens (appends to) a file.
-    public init(path: String, formatter: EveFormatter) throws(OutputError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw OutputError("\(path): \(String(cString: strerror(errno)))") }
-        self.descriptor = fd
-        self.ownsDescriptor = true
-        self.path = path
-        self.formatter = formatter
-        buffer = JSONLineBuilder(capacity: flushThreshold + 16 * 1024)
-    }
+    init(bits: UInt16) { self.bits = bits }
 
-    deinit {
-        flush()
-        if ownsDescriptor { close(descriptor) }
-    }
-
-    public func wants(_ kind: EventKind) -> Bool { formatter.wants(kind) }
-
-    public func emit(_ context: EventContext, _ body: EventBody) {
-        guard formatter.wants(body) else {
-            filteredOut += 1
+    /// From EVE type names (`alert`, `flow`, ...); nil means every type.
+    public init(names: Set<String>?) {
+        guard let names else {
+            self = .all
             return
         }
-        let start = buffer.count
-        formatter.render(context, body, into: buffer)
-        linesWritten += 1
-        linesByKind[EveWriter.kindIndex(body.kind)] += 1
-        if let syslog {
-            let kept = buffer.withUnsafeBytes { raw in
-                let line = UnsafeRawBufferPointer(rebasing: raw[start..<(raw.count - 1)])  // without the newline
-                return syslog.encoder.spool(line: line, body: body, timestamp: context.timestamp, into: syslog.spool)
-            }
-            // Room again after drops: a loss record tells the SOC where the hole is.
-            if kept { reportSpoolLoss(at: context.timestamp) }
+        bits = 0
+        for kind in EventKind.allCases where names.contains(EveFormatter.eventTypeName(of: kind).description) {
+            bits |= 1 << EventTypeSet.index(kind)
         }
-        if buffer.count >= flushThreshold { flush() }
     }
 
-    static func kindIndex(_ kind: EventKind) -> Int {
+    @inline(__always)
+    public func contains(_ kind: EventKind) -> Bool { bits & (1 << EventTypeSet.index(kind)) != 0 }
+
+    public func union(_ other: EventTypeSet) -> EventTypeSet { EventTypeSet(bits: bits | other.bits) }
+    public func intersection(_ other: EventTypeSet) -> EventTypeSet { EventTypeSet(bits: bits & other.bits) }
+
+    /// The kind's position in `EventKind.allCases`.
+    @inline(__always)
+    static func index(_ kind: EventKind) -> Int {
         switch kind {
         case .modbus: 0
         case .dnp3: 1
@@ -86,50 +49,203 @@ public final class EveWriter: EventSink {
         case .stats: 11
         }
     }
+}
 
-    /// The `events` stats section: lines written by event type.
-    public var writtenByType: [(name: StaticString, value: UInt64)] {
-        EventKind.allCases.map { (EveFormatter.eventTypeName(of: $0), linesByKind[EveWriter.kindIndex($0)]) }
+/// Every output at once: each event is rendered once (one `seq`, one `event_id`) and its line
+/// goes to every EVE file (or stdout) and every syslog spool whose types take it.
+public final class EveWriter: EventSink {
+    /// One EVE file or stdout, written through a buffer in blocks.
+    public final class FileOutput {
+        /// `eve:PATH`, or `eve:stdout`.
+        public let name: String
+        let path: String?
+        var descriptor: Int32
+        let ownsDescriptor: Bool
+        let types: EventTypeSet
+        let buffer: JSONLineBuilder
+        public fileprivate(set) var lines: UInt64 = 0
+        public fileprivate(set) var writeErrors: UInt64 = 0
+
+        init(name: String, path: String?, descriptor: Int32, ownsDescriptor: Bool, types: EventTypeSet) {
+            self.name = name
+            self.path = path
+            self.descriptor = descriptor
+            self.ownsDescriptor = ownsDescriptor
+            self.types = types
+            buffer = JSONLineBuilder(capacity: EveWriter.flushThreshold + 16 * 1024)
+        }
+
+        deinit {
+            flush()
+            if ownsDescriptor { close(descriptor) }
+        }
+
+        public func flush() {
+            var offset = 0
+            while offset < buffer.count {
+                let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    writeErrors += 1
+                    break
+                }
+                offset += written
+            }
+            buffer.removeAll()
+        }
+
+        /// SIGHUP (logrotate): flush, close and open the file again under its name. A file that
+        /// cannot be opened keeps the old descriptor (nothing is lost; the error is returned).
+        func reopen() -> String? {
+            guard let path, ownsDescriptor else { return nil }
+            flush()
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+            close(descriptor)
+            descriptor = fd
+            return nil
+        }
     }
 
-    /// Writes a `stats` record of what the full spool dropped since the last such record, if
-    /// anything (also called at exit, so a hole is never silent).
-    public func reportSpoolLoss(at timestamp: Int64) {
-        guard let syslog, let loss = syslog.spool.takeLoss() else { return }
-        let before = syslog.spool.counters.appended
-        emit(EventContext(timestamp: timestamp, pcapCount: 0, interface: nil, flow: nil),
-             .stats(StatsEvent(sections: [StatsEvent.Section("spool_loss", ["dropped_alerts": loss.alerts, "dropped_events": loss.other])])))
-        if syslog.spool.counters.appended == before { syslog.spool.restoreLoss(loss) }
+    /// One syslog receiver: lines are framed into its spool; its forwarder delivers them.
+    public final class SyslogOutput {
+        /// `syslog:HOST:PORT`.
+        public let name: String
+        public let encoder: SyslogEncoder
+        public let spool: Spool
+        public var forwarder: SyslogForwarder?
+        let types: EventTypeSet
+        public fileprivate(set) var lines: UInt64 = 0
+
+        init(name: String, encoder: SyslogEncoder, spool: Spool, types: EventTypeSet) {
+            self.name = name
+            self.encoder = encoder
+            self.spool = spool
+            self.types = types
+        }
     }
 
-    /// SIGHUP (logrotate): flush, close and open the file again under its name. A file that
-    /// cannot be opened keeps the old descriptor (nothing is lost; the error is returned).
-    public func reopen() -> String? {
-        guard let path, ownsDescriptor else { return nil }
-        flush()
+    static let flushThreshold = 64 * 1024
+    public let formatter: EveFormatter
+    public private(set) var files: [FileOutput] = []
+    public private(set) var syslogOutputs: [SyslogOutput] = []
+    /// What at least one output takes, within the formatter's own filter (`--types`).
+    private var wanted = EventTypeSet.none
+    /// Each event is rendered here once, then copied to the outputs that take it.
+    private let line = JSONLineBuilder(capacity: 16 * 1024)
+    /// Lines rendered, by event kind (`EventKind.allCases` order).
+    public private(set) var linesByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
+    public private(set) var filteredOut: UInt64 = 0
+
+    public init(formatter: EveFormatter) {
+        self.formatter = formatter
+    }
+
+    deinit { flush() }
+
+    /// Writes to an already open descriptor (1 for stdout).
+    public func addOutput(descriptor: Int32, name: String = "eve:stdout", types: Set<String>? = nil) {
+        files.append(FileOutput(name: name, path: nil, descriptor: descriptor, ownsDescriptor: false, types: EventTypeSet(names: types)))
+        updateWanted()
+    }
+
+    /// Opens (appends to) a file.
+    public func addOutput(path: String, types: Set<String>? = nil) throws(OutputError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
-        close(descriptor)
-        descriptor = fd
-        return nil
+        guard fd >= 0 else { throw OutputError("\(path): \(String(cString: strerror(errno)))") }
+        files.append(FileOutput(name: "eve:" + path, path: path, descriptor: fd, ownsDescriptor: true, types: EventTypeSet(names: types)))
+        updateWanted()
+    }
+
+    @discardableResult
+    public func addSyslogOutput(name: String, encoder: SyslogEncoder, spool: Spool, types: Set<String>? = nil) -> SyslogOutput {
+        let output = SyslogOutput(name: name, encoder: encoder, spool: spool, types: EventTypeSet(names: types))
+        syslogOutputs.append(output)
+        updateWanted()
+        return output
+    }
+
+    private func updateWanted() {
+        var union = EventTypeSet.none
+        for file in files { union = union.union(file.types) }
+        for output in syslogOutputs { union = union.union(output.types) }
+        wanted = union.intersection(EventTypeSet(names: formatter.types))
+    }
+
+    public func wants(_ kind: EventKind) -> Bool { wanted.contains(kind) }
+
+    public func emit(_ context: EventContext, _ body: EventBody) {
+        let kind = body.kind
+        guard wanted.contains(kind) else {
+            filteredOut += 1
+            return
+        }
+        line.removeAll()
+        formatter.render(context, body, into: line)
+        linesByKind[EventTypeSet.index(kind)] += 1
+        line.withUnsafeBytes { rendered in
+            for file in files where file.types.contains(kind) {
+                file.buffer.append(rendered)
+                file.lines += 1
+                if file.buffer.count >= EveWriter.flushThreshold { file.flush() }
+            }
+            guard !syslogOutputs.isEmpty else { return }
+            let withoutNewline = UnsafeRawBufferPointer(rebasing: rendered[0..<(rendered.count - 1)])
+            for output in syslogOutputs where output.types.contains(kind) {
+                output.lines += 1
+                let kept = output.encoder.spool(line: withoutNewline, body: body, timestamp: context.timestamp, into: output.spool)
+                // Room again after drops: a loss record tells the SOC where the hole is.
+                if kept { reportSpoolLoss(output, at: context.timestamp) }
+            }
+        }
+    }
+
+    /// The `events` breakdown: lines rendered by event type.
+    public var renderedByType: [(name: String, values: [(name: StaticString, value: UInt64)])] {
+        EventKind.allCases.map { kind in
+            let written: [(name: StaticString, value: UInt64)] = [("written", linesByKind[EventTypeSet.index(kind)])]
+            return (EveFormatter.eventTypeName(of: kind).description, written)
+        }
+    }
+
+    /// Writes a `stats` record of what one full spool dropped since its last such record, if
+    /// anything (also called at exit, so a hole is never silent). It goes to that syslog output
+    /// whatever its types (the SOC must see the hole), and to the EVE files that take stats.
+    public func reportSpoolLoss(_ output: SyslogOutput, at timestamp: Int64) {
+        guard let loss = output.spool.takeLoss() else { return }
+        let before = output.spool.counters.appended
+        let values: [(name: StaticString, value: UInt64)] = [("dropped_alerts", loss.alerts), ("dropped_events", loss.other)]
+        var section = StatsEvent.Section("spool_loss", entries: values)
+        section.breakdown = StatsEvent.Breakdown(key: "outputs", label: "output", instances: [(output.name, values)])
+        let body = EventBody.stats(StatsEvent(sections: [section]))
+        let context = EventContext(timestamp: timestamp, pcapCount: 0, interface: nil, flow: nil)
+        line.removeAll()
+        formatter.render(context, body, into: line)
+        linesByKind[EventTypeSet.index(.stats)] += 1
+        line.withUnsafeBytes { rendered in
+            for file in files where file.types.contains(.stats) {
+                file.buffer.append(rendered)
+                file.lines += 1
+            }
+            output.lines += 1
+            output.encoder.spool(line: UnsafeRawBufferPointer(rebasing: rendered[0..<(rendered.count - 1)]), body: body, timestamp: timestamp,
+                                 into: output.spool)
+        }
+        if output.spool.counters.appended == before { output.spool.restoreLoss(loss) }
+    }
+
+    /// Loss records for every spool that dropped something (at exit).
+    public func reportSpoolLosses(at timestamp: Int64) {
+        for output in syslogOutputs { reportSpoolLoss(output, at: timestamp) }
+    }
+
+    /// SIGHUP (logrotate): every EVE file is opened again under its name; the problems, if any.
+    public func reopen() -> [String] {
+        files.compactMap { $0.reopen() }
     }
 
     public func flush() {
-        guard descriptor >= 0 else {
-            buffer.removeAll()
-            return
-        }
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                writeErrors += 1
-                break
-            }
-            offset += written
-        }
-        buffer.removeAll()
+        for file in files { file.flush() }
     }
 }
 

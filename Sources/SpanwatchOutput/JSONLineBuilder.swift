@@ -54,6 +54,15 @@ public final class JSONLineBuilder {
         push()
     }
 
+    /// An object under a key known only at run time (an interface or output name), escaped.
+    public func beginObject(named key: String) {
+        separate()
+        appendString(key)
+        append(UInt8(ascii: ":"))
+        append(UInt8(ascii: "{"))
+        push()
+    }
+
     public func endObject() {
         append(UInt8(ascii: "}"))
         depth -= 1
@@ -168,6 +177,14 @@ public final class JSONLineBuilder {
         storage[count + 29] = UInt8(ascii: "0"); storage[count + 30] = UInt8(ascii: "0")
         storage[count + 31] = UInt8(ascii: "\"")
         count += 32
+    }
+
+    /// Appends whole lines rendered elsewhere (the EVE writer copies one line to each output).
+    public func append(_ rendered: UnsafeRawBufferPointer) {
+        guard let source = rendered.baseAddress, rendered.count > 0 else { return }
+        reserve(rendered.count)
+        UnsafeMutableRawPointer(storage + count).copyMemory(from: source, byteCount: rendered.count)
+        count += rendered.count
     }
 
     /// Appends members rendered earlier (each `,"key":value`) to the open container, which must

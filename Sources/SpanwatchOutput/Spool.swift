@@ -43,6 +43,7 @@ public final class Spool: @unchecked Sendable {
     public let directory: String
     public let maximumBytes: Int
     let syncInterval: Double
+    let clock: @Sendable () -> Double
 
     struct Shared {
         /// The segment being written and how many of its bytes are written (readable).
@@ -52,12 +53,18 @@ public final class Spool: @unchecked Sendable {
         var counters = Counters()
         /// Bytes of every segment from the committed one on, by segment.
         var segmentLengths: [UInt64: Int] = [:]
-        /// When undelivered data last went from none to some (monotonic seconds).
-        var pendingSince: Double? = nil
+        /// Where records appended in each second begin, oldest first: the first record of a
+        /// second gets a mark, so the oldest undelivered record's age is known to a second.
+        /// Bounded: past `maximumMarks`, every other mark goes (the age stays an upper bound).
+        var marks: [(position: Cursor, time: Double)] = []
     }
+    public static let maximumMarks = 4096
 
     let shared: Mutex<Shared>
     private var descriptor: Int32 = -1
+    /// A record's header and the writev vector, reused by every append.
+    private let header = UnsafeMutablePointer<UInt8>.allocate(capacity: Spool.headerLength)
+    private let iov = UnsafeMutablePointer<iovec>.allocate(capacity: 2)
     private var lastSync = 0.0
     private var unsynced = false
     /// Drops not yet reported by a loss record.
@@ -65,7 +72,10 @@ public final class Spool: @unchecked Sendable {
     private var lossOther: UInt64 = 0
 
     /// Opens (creating) the spool directory; a torn last record is cut off.
-    public init(directory: String, maximumBytes: Int, syncInterval: Double = 0.5, segmentBytes: Int = 8 << 20) throws(OutputError) {
+    /// `clock`: monotonic seconds (tests pass their own to date records).
+    public init(directory: String, maximumBytes: Int, syncInterval: Double = 0.5, segmentBytes: Int = 8 << 20,
+                clock: @escaping @Sendable () -> Double = Spool.monotonic) throws(OutputError) {
+        self.clock = clock
         self.segmentBytes = segmentBytes
         self.directory = directory
         self.maximumBytes = maximumBytes
@@ -92,6 +102,17 @@ public final class Spool: @unchecked Sendable {
         state.writeLength = state.segmentLengths[state.writeSegment] ?? 0
         if state.committed.segment == state.writeSegment { state.committed.offset = min(state.committed.offset, state.writeLength) }
         state.counters.bytesOnDisk = state.segmentLengths.values.reduce(0, +) - state.committed.offset
+        if state.counters.bytesOnDisk > 0 {
+            // Left by an earlier run: appended no later than the committed segment was last
+            // written, so its age is at least that (record times are not stored).
+            var info = stat()
+            let now = clock()
+            var written = now
+            if stat(Spool.path(directory, state.committed.segment), &info) == 0 {
+                written = now - max(0, Spool.wallClock() - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9))
+            }
+            state.marks = [(state.committed, written)]
+        }
         shared = Mutex(state)
         descriptor = open(Spool.path(directory, state.writeSegment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw OutputError("\(directory): cannot open the spool: \(String(cString: strerror(errno)))") }
@@ -100,6 +121,8 @@ public final class Spool: @unchecked Sendable {
     deinit {
         sync()
         if descriptor >= 0 { close(descriptor) }
+        header.deallocate()
+        iov.deallocate()
     }
 
     public var counters: Counters { shared.withLock { $0.counters } }
@@ -124,18 +147,15 @@ public final class Spool: @unchecked Sendable {
             return false
         }
         if rotate { startSegment() }
-        var header = [UInt8](repeating: 0, count: Spool.headerLength)
         let length = UInt32(payload.count)
         let crc = CRC32.checksum(payload)
         for index in 0..<4 { header[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
         header[4] = recordClass.rawValue
         for index in 0..<4 { header[5 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
-        var iov = [iovec(iov_base: nil, iov_len: 0), iovec(iov_base: nil, iov_len: 0)]
-        let written: Int = header.withUnsafeMutableBytes { head in
-            iov[0] = iovec(iov_base: head.baseAddress, iov_len: head.count)
-            iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)
-            return writev(descriptor, &iov, 2)
-        }
+        // Header and payload in one writev, from memory owned here: nothing allocated per record.
+        iov[0] = iovec(iov_base: UnsafeMutableRawPointer(header), iov_len: Spool.headerLength)
+        iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)
+        let written = writev(descriptor, iov, 2)
         guard written == size else {
             // A short or failed write (disk full): count it as dropped; the tail is cut on reopen.
             shared.withLock { state in
@@ -144,15 +164,20 @@ public final class Spool: @unchecked Sendable {
             if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
             return false
         }
+        let now = clock()
         shared.withLock { state in
+            if state.marks.isEmpty || now - state.marks[state.marks.count - 1].time >= 1 {
+                if state.marks.count >= Spool.maximumMarks {
+                    state.marks = state.marks.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                }
+                state.marks.append((Cursor(segment: state.writeSegment, offset: state.writeLength), now))
+            }
             state.writeLength += size
             state.segmentLengths[state.writeSegment] = state.writeLength
-            if state.counters.bytesOnDisk == 0 { state.pendingSince = Spool.monotonic() }
             state.counters.bytesOnDisk += size
             state.counters.appended += 1
         }
         unsynced = true
-        let now = Spool.monotonic()
         if now - lastSync >= syncInterval { sync(now: now) }
         return true
     }
@@ -173,7 +198,7 @@ public final class Spool: @unchecked Sendable {
         shared.withLock { state in if state.counters.droppedAlerts > 0 { state.counters.droppedAlerts -= 1 } }
     }
 
-    public func sync() { sync(now: Spool.monotonic()) }
+    public func sync() { sync(now: clock()) }
 
     private func sync(now: Double) {
         lastSync = now
@@ -251,18 +276,30 @@ public final class Spool: @unchecked Sendable {
             let done = state.segmentLengths.keys.filter { $0 < cursor.segment }
             for segment in done { state.segmentLengths.removeValue(forKey: segment) }
             state.counters.bytesOnDisk = state.segmentLengths.values.reduce(0, +) - cursor.offset
-            // Delivery moved: the oldest undelivered record is at most this young now.
-            state.pendingSince = state.counters.bytesOnDisk == 0 ? nil : Spool.monotonic()
+            // Marks wholly behind the cursor go; the last one at or before it stays (it dates
+            // the oldest undelivered record).
+            // (The end of a finished segment is the start of the next one.)
+            var next = cursor
+            if cursor.segment < state.writeSegment && cursor.offset >= state.segmentLengths[cursor.segment] ?? 0 {
+                next = Cursor(segment: cursor.segment + 1, offset: 0)
+            }
+            var keepFrom = 0
+            while keepFrom + 1 < state.marks.count && state.marks[keepFrom + 1].position <= next { keepFrom += 1 }
+            if state.counters.bytesOnDisk == 0 { keepFrom = state.marks.count }
+            state.marks.removeFirst(keepFrom)
             return done
         }
         Spool.writeCursor(directory, cursor)
         for segment in finished { unlink(Spool.path(directory, segment)) }
     }
 
-    /// Seconds the spool has been holding undelivered data without delivery moving (0: nothing
-    /// waits); the `readyz` and metrics read it to say a SIEM is not keeping up.
-    public var pendingAge: Double {
-        shared.withLock { state in state.pendingSince.map { max(0, Spool.monotonic() - $0) } ?? 0 }
+    /// Seconds since the oldest undelivered record was appended (0: nothing waits), to within
+    /// a second: how far behind the SIEM is.
+    public var oldestPendingAge: Double {
+        shared.withLock { state in
+            guard state.counters.bytesOnDisk > 0, let first = state.marks.first else { return 0 }
+            return max(0, clock() - first.time)
+        }
     }
 
     /// Bytes appended but not yet delivered.
@@ -336,7 +373,13 @@ public final class Spool: @unchecked Sendable {
         rename(temporary, directory + "/cursor")
     }
 
-    static func monotonic() -> Double {
+    static func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    public static func monotonic() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

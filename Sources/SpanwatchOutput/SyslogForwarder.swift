@@ -37,7 +37,9 @@ public final class SyslogEncoder {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(ascii: "<"))
         appendDecimal(facility * 8 + severity)
-        scratch.append(contentsOf: [UInt8(ascii: ">"), UInt8(ascii: "1"), UInt8(ascii: " ")])
+        scratch.append(UInt8(ascii: ">"))
+        scratch.append(UInt8(ascii: "1"))
+        scratch.append(UInt8(ascii: " "))
         // RFC 3339 with Z: the EVE timestamp's first 26 characters (to the microsecond), then Z.
         EveTimestamp.write(microseconds: timestamp) { text in scratch.append(contentsOf: text.prefix(26)) }
         scratch.append(UInt8(ascii: "Z"))
@@ -115,7 +117,16 @@ public final class SyslogForwarder: @unchecked Sendable {
     /// Stops after delivering what is spooled, waiting at most `drainSeconds`; what is left stays
     /// in the spool for the next start.
     public func stop(drainSeconds: Double) {
+        requestStop(drainSeconds: drainSeconds)
+        join()
+    }
+
+    /// The first half of `stop`: several forwarders drain at the same time, then are joined.
+    public func requestStop(drainSeconds: Double) {
         state.withLock { $0.stopping = true; $0.drainDeadline = Spool.monotonic() + drainSeconds }
+    }
+
+    public func join() {
         if let thread { pthread_join(thread, nil) }
         thread = nil
     }

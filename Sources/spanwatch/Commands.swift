@@ -62,7 +62,7 @@ struct InputOptions: ParsableArguments {
     }
 
     func typeFilter(_ configuration: SpanwatchConfiguration) throws -> Set<String>? {
-        guard let types else { return configuration.eveTypes }
+        guard let types else { return nil }
         let list = types.split(separator: ",").map { String($0).trimmedOfSpaces() }.filter { !$0.isEmpty }
         for type in list where !SpanwatchConfiguration.knownEventTypes.contains(type) {
             throw ValidationError("unknown event type '\(type)' in --types (known: \(SpanwatchConfiguration.knownEventTypes.sorted().joined(separator: ",")))")
@@ -82,9 +82,11 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         let configuration = try input.loadConfiguration()
-        let types = try input.typeFilter(configuration)
+        // stdout, with --types or else the types of the first configured EVE output.
+        let types = try input.typeFilter(configuration) ?? configuration.firstEveTypes
         let filter = input.filter ?? configuration.bpf
-        try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: "-", withPolicy: false)
+        try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, eveOutputs: [EveOutputConfiguration(path: "-")],
+                       withPolicy: false)
     }
 }
 
@@ -126,12 +128,14 @@ struct Run: ParsableCommand {
         let configuration = try input.loadConfiguration()
         let types = try input.typeFilter(configuration)
         let filter = input.filter ?? configuration.bpf
-        var evePath = eve ?? configuration.evePath ?? "-"
-        if let logDirectory { evePath = logDirectory + "/eve.json" }
-        if eve == nil && logDirectory == nil && !configuration.eveEnabled { evePath = "" }  // syslog only
+        // -l DIR / --eve FILE take the place of the configured EVE outputs (with the first one's types).
+        var eveOutputs = configuration.eveOutputs
+        if let path = eve ?? logDirectory.map({ $0 + "/eve.json" }) {
+            eveOutputs = [EveOutputConfiguration(path: path, types: configuration.firstEveTypes)]
+        }
         let use = try baselineUse(configuration)
         if !input.read.isEmpty {
-            try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, evePath: evePath, baseline: use)
+            try runOffline(files: input.read, configuration: configuration, types: types, filter: filter, eveOutputs: eveOutputs, baseline: use)
             return
         }
         let interfaces = self.interfaces.isEmpty ? configuration.interfaces : self.interfaces
@@ -144,8 +148,8 @@ struct Run: ParsableCommand {
         options.promiscuous = configuration.promiscuous
         let account: (uid: uid_t, gid: gid_t)?
         do { account = try user.map(PrivilegeDrop.lookUp) } catch { throw fail(error.description) }
-        let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-        let delivery = try startDelivery(configuration, writer: writer)
+        let outputs = try openOutputs(configuration, eveOutputs: eveOutputs, types: types, withSyslog: true)
+        let writer = outputs.writer
         let assembly = EngineAssembly(configuration: configuration, output: writer, baseline: use)
         let processor = assembly.processor
         var metrics: MetricsServer? = nil
@@ -159,25 +163,24 @@ struct Run: ParsableCommand {
             let baselinePath = baseline ?? configuration.baselinePath
             let started = CaptureRunner.monotonicSeconds()
             var lastStats = started
-            let spoolLimit = configuration.syslog?.spoolBytes ?? 0
             summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration,
-                                                everySecond: { kernel in
+                                                everySecond: { status in
                 let now = CaptureRunner.monotonicSeconds()
-                let stats = StatsReport.make(processor: processor, policy: assembly.policy, kernel: kernel, spool: writer.syslog?.spool,
-                                             forwarder: delivery, uptime: Int64(now - started), writer: writer)
-                metrics?.publish(stats, capturing: true, sinkConnected: delivery.map { $0.counters.connected },
-                                 spoolBytes: writer.syslog?.spool.pendingBytes ?? 0, spoolLimit: spoolLimit)
+                let stats = StatsReport.make(processor: processor, policy: assembly.policy, interfaces: status, outputs: outputs,
+                                             uptime: Int64(now - started))
+                let down = status.filter { !$0.capturing }.map { "\($0.name): not capturing" }
+                metrics?.publish(stats, capturing: down.count < status.count, problems: down + outputs.readinessProblems)
                 if configuration.statsInterval > 0 && now - lastStats >= Double(configuration.statsInterval) {
                     lastStats = now
                     writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil), .stats(stats))
                 }
             }, notifier: SystemdNotifier(), afterOpen: { () throws(CaptureError) in
                 guard let account else { return }
-                if let spool = configuration.syslog?.spoolDirectory { PrivilegeDrop.handOver([spool], to: account) }
+                PrivilegeDrop.handOver(outputs.spoolDirectories, to: account)
                 do { try PrivilegeDrop.drop(to: account) } catch { throw CaptureError("\(error)") }
             }, reopen: {
-                // SIGHUP (logrotate): the EVE file is opened again under its name.
-                if let problem = writer.reopen() { FileHandle.standardError.write("spanwatch: cannot reopen \(problem); writing on\n") }
+                // SIGHUP (logrotate): every EVE file is opened again under its name.
+                for problem in writer.reopen() { FileHandle.standardError.write("spanwatch: cannot reopen \(problem); writing on\n") }
             }) {
                 // SIGUSR2: reload the baseline; a broken file keeps the one in use.
                 guard let baselinePath, let policy = assembly.policy else { return }
@@ -193,11 +196,10 @@ struct Run: ParsableCommand {
             throw fail("\(error)")
         }
         writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil),
-                    .stats(StatsReport.make(processor: processor, policy: assembly.policy, kernel: summary.kernel, spool: writer.syslog?.spool,
-                                            forwarder: delivery, writer: writer)))
+                    .stats(StatsReport.make(processor: processor, policy: assembly.policy, interfaces: summary.interfaces, outputs: outputs)))
         writer.flush()
         reportSummary(summary, processor: processor, policy: assembly.policy)
-        finishDelivery(delivery, writer: writer, configuration: configuration, lastTime: processor.now)
+        finishOutputs(outputs, lastTime: processor.now)
     }
 }
 
@@ -310,8 +312,8 @@ struct CheckConfig: ParsableCommand {
         }
         // The directories the daemon will write into must exist (checked here, on the sensor).
         var places: [(key: String, path: String)] = []
-        if let eve = configuration.evePath, eve != "-", configuration.eveEnabled { places.append(("outputs.eve.path", eve)) }
-        if let spool = configuration.syslog?.spoolDirectory { places.append(("outputs.syslog.spool", spool + "/x")) }
+        for eve in configuration.eveOutputs where eve.path != "-" { places.append(("\(eve.key).path", eve.path)) }
+        for syslog in configuration.syslogOutputs { places.append(("\(syslog.key).spool", syslog.spoolDirectory + "/x")) }
         if let baseline = configuration.baselinePath, configuration.learnMode { places.append(("baseline.path", baseline)) }
         for place in places {
             var directory = String(place.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
@@ -328,80 +330,44 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-func makeWriter(path: String, configuration: SpanwatchConfiguration, types: Set<String>?) throws -> EveWriter {
-    let formatter = EveFormatter(sensorName: configuration.sensorName, types: types)
-    if path == "-" { return EveWriter(descriptor: 1, formatter: formatter) }
-    if path.isEmpty { return EveWriter(descriptor: -1, formatter: formatter) }  // no EVE file: syslog only
+/// Opens every output (a bad path or spool exits 1 naming it) and starts syslog delivery.
+func openOutputs(_ configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
+                 withSyslog: Bool) throws -> OutputAssembly {
+    let outputs: OutputAssembly
     do {
-        return try EveWriter(path: path, formatter: formatter)
+        outputs = try OutputAssembly(configuration: configuration, eveOutputs: eveOutputs, types: types, withSyslog: withSyslog)
     } catch {
         throw fail(error.description)
     }
+    for notice in outputs.notices { FileHandle.standardError.write("spanwatch: \(notice)\n") }
+    outputs.startDelivery()
+    return outputs
 }
 
-func runOffline(files: [String], configuration: SpanwatchConfiguration, types: Set<String>?, filter: String?, evePath: String,
-                withPolicy: Bool = true, baseline: BaselineUse = .none) throws {
+/// Loss records, flush, and the drain of every syslog output, each reported on stderr.
+func finishOutputs(_ outputs: OutputAssembly, lastTime: Int64) {
+    for line in outputs.finish(lastTime: lastTime) { FileHandle.standardError.write("spanwatch: \(line)\n") }
+}
+
+func runOffline(files: [String], configuration: SpanwatchConfiguration, types: Set<String>?, filter: String?,
+                eveOutputs: [EveOutputConfiguration], withPolicy: Bool = true, baseline: BaselineUse = .none) throws {
     let handles: [PcapHandle]
     do {
         handles = try CaptureRunner.openFiles(files, filter: filter)
     } catch {
         throw fail(error.description)
     }
-    let writer = try makeWriter(path: evePath, configuration: configuration, types: types)
-    let delivery = withPolicy ? try startDelivery(configuration, writer: writer) : nil
+    let outputs = try openOutputs(configuration, eveOutputs: eveOutputs, types: types, withSyslog: withPolicy)
+    let writer = outputs.writer
     let assembly = EngineAssembly(configuration: configuration, output: writer, withPolicy: withPolicy, baseline: baseline)
     let summary = CaptureRunner.runOffline(handles, processor: assembly.processor)
     if withPolicy {  // `run` ends with its counters; `decode` writes protocol events and flows only
         writer.emit(EventContext(timestamp: assembly.processor.now, pcapCount: 0, interface: nil, flow: nil),
-                    .stats(StatsReport.make(processor: assembly.processor, policy: assembly.policy, spool: writer.syslog?.spool, forwarder: delivery,
-                                            writer: writer)))
+                    .stats(StatsReport.make(processor: assembly.processor, policy: assembly.policy, outputs: outputs)))
     }
     writer.flush()
     reportSummary(summary, processor: assembly.processor, policy: assembly.policy)
-    finishDelivery(delivery, writer: writer, configuration: configuration, lastTime: assembly.processor.now)
-}
-
-/// The syslog output: a spool the writer appends every line to, and the thread delivering it.
-func startDelivery(_ configuration: SpanwatchConfiguration, writer: EveWriter) throws -> SyslogForwarder? {
-    guard let syslog = configuration.syslog else { return nil }
-    let spool: Spool
-    do {
-        spool = try Spool(directory: syslog.spoolDirectory, maximumBytes: syslog.spoolBytes)
-    } catch {
-        throw fail(error.description)
-    }
-    let torn = spool.counters.tornRecords
-    if torn > 0 { FileHandle.standardError.write("spanwatch: spool \(syslog.spoolDirectory): skipped \(torn) torn record(s) left by a crash\n") }
-    writer.syslog = (SyslogEncoder(hostname: configuration.sensorName, facility: syslog.facility), spool)
-    // Event ids delivered to the SIEM must stay unique across restarts: seq continues from the spool's reservation.
-    do {
-        writer.formatter.continueSequence(try SequenceReservation(path: syslog.spoolDirectory + "/sequence"))
-    } catch {
-        throw fail(error.description)
-    }
-    let forwarder: SyslogForwarder
-    do {
-        forwarder = try SyslogForwarder(host: syslog.host, port: syslog.port, spool: spool, transport: syslog.transport)
-    } catch {
-        throw fail(error.description)
-    }
-    forwarder.start()
-    return forwarder
-}
-
-/// Delivers what is spooled (for at most the drain timeout) and reports; the rest stays spooled.
-func finishDelivery(_ forwarder: SyslogForwarder?, writer: EveWriter, configuration: SpanwatchConfiguration, lastTime: Int64) {
-    guard let forwarder, let syslog = configuration.syslog, let spool = writer.syslog?.spool else { return }
-    writer.reportSpoolLoss(at: lastTime)
-    writer.flush()
-    spool.sync()
-    forwarder.stop(drainSeconds: syslog.drainSeconds)
-    let c = forwarder.counters
-    let s = spool.counters
-    var line = "spanwatch: syslog \(syslog.host):\(syslog.port): \(c.delivered) records sent, \(spool.pendingBytes) bytes left in the spool"
-    if s.droppedAlerts + s.droppedOther > 0 { line += ", spool full: \(s.droppedAlerts) alerts and \(s.droppedOther) events dropped" }
-    if c.failures > 0 { line += ", \(c.failures) connection failures" + (c.lastError.map { " (last: \($0))" } ?? "") }
-    FileHandle.standardError.write(line + "\n")
+    finishOutputs(outputs, lastTime: assembly.processor.now)
 }
 
 /// End-of-run counters on stderr (stdout carries the events).
@@ -416,8 +382,10 @@ func reportSummary(_ summary: CaptureSummary, processor: PacketProcessor, policy
         if p.rateLimited > 0 { line += ", \(p.rateLimited) held back by the rate limit" }
         line += ")"
     }
-    for (name, kernel) in summary.kernel.sorted(by: { $0.key < $1.key }) {
-        line += ", \(name): \(kernel.packets) received \(kernel.drops) dropped \(kernel.interfaceDrops) if-dropped"
+    for interface in summary.interfaces {
+        let kernel = interface.kernel
+        line += ", \(interface.name): \(kernel.packets) received \(kernel.drops) dropped \(kernel.interfaceDrops) if-dropped"
+        if interface.reopens > 0 { line += " (reopened \(interface.reopens) times)" }
     }
     FileHandle.standardError.write(line + "\n")
     for error in summary.readErrors {

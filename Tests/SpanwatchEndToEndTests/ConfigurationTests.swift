@@ -53,6 +53,16 @@ import Testing
         ("version: 1\noutputs:\n  syslog:\n    address: siem:601\n    spool_size: 1KiB\n", "f.yaml:5: 'outputs.syslog.spool_size' must be at least 64KiB"),
         ("version: 1\noutputs:\n  syslog:\n    spool: /x\n", "f.yaml:4: 'outputs.syslog.address' is missing"),
         ("version: 1\noutputs:\n  stats_interval: often\n", "f.yaml:3: 'outputs.stats_interval' is not a duration"),
+        ("version: 1\noutputs:\n  syslog:\n    - address: a:1\n      spool: /s\n    - address: b:1\n      spool: /s\n",
+         "f.yaml:6: 'outputs.syslog[1].spool' is also the spool of 'outputs.syslog[0]'"),
+        ("version: 1\noutputs:\n  syslog:\n    - address: a:1\n      spool: /s\n    - address: a:1\n      spool: /t\n",
+         "f.yaml:6: 'outputs.syslog[1].address' is also the address of 'outputs.syslog[0]'"),
+        ("version: 1\noutputs:\n  syslog:\n    - address: a:1\n    - spool: /t\n", "f.yaml:5: 'outputs.syslog[1].address' is missing"),
+        ("version: 1\noutputs:\n  syslog:\n    address: a:1\n    types: [alerts]\n", "f.yaml:5: unknown event type 'alerts' in 'outputs.syslog.types'"),
+        ("version: 1\noutputs:\n  syslog: []\n", "f.yaml:3: 'outputs.syslog' is an empty list"),
+        ("version: 1\noutputs:\n  eve:\n    - path: /a\n    - path: /a\n      types: [alert]\n",
+         "f.yaml:5: 'outputs.eve[1].path' is also the path of 'outputs.eve[0]'"),
+        ("version: 1\noutputs:\n  eve:\n    - path: /a\n    - paht: /b\n", "f.yaml:5: unknown key 'outputs.eve[1].paht'"),
         ("version: 1\nmetrics:\n  listen: localhost\n", "f.yaml:3: 'metrics.listen' must be IPv4:PORT"),
     ])
     func badValuesNameTheKeyAndLine(text: String, message: String) {
@@ -62,5 +72,40 @@ import Testing
         } catch {
             #expect(error.description.contains(message), "\(error.description)")
         }
+    }
+
+    @Test func outputsAreOneOrManyEachWithItsTypes() throws {
+        let text = """
+        version: 1
+        outputs:
+          eve:
+            - path: /var/log/spanwatch/eve.json
+            - path: "-"
+              types: [alert]
+            - path: /var/log/spanwatch/off.json
+              enabled: false
+          syslog:
+            - address: siem-a:6514
+              spool: /var/lib/spanwatch/spool-a
+              types: [alert, stats]
+            - address: "[fd00::5]:601"
+              transport: udp
+              spool: /var/lib/spanwatch/spool-b
+
+        """
+        let config = try SpanwatchConfiguration.parse(text, file: "f.yaml")
+        #expect(config.eveOutputs.map(\.path) == ["/var/log/spanwatch/eve.json", "-"])  // the disabled one is gone
+        #expect(config.eveOutputs.map(\.types) == [nil, ["alert"]])
+        #expect(config.eveOutputs.map(\.key) == ["outputs.eve[0]", "outputs.eve[1]"])
+        #expect(config.syslogOutputs.map(\.name) == ["syslog:siem-a:6514", "syslog:[fd00::5]:601"])
+        #expect(config.syslogOutputs.map(\.types) == [["alert", "stats"], nil])
+        #expect(config.syslogOutputs.map(\.key) == ["outputs.syslog[0]", "outputs.syslog[1]"])
+        #expect(config.firstEveTypes == nil)
+        // The one-mapping form, and no outputs section at all (stdout, every type).
+        let single = try SpanwatchConfiguration.parse("version: 1\noutputs:\n  eve:\n    path: /x.json\n    types: [flow]\n", file: "f.yaml")
+        #expect(single.eveOutputs.map(\.path) == ["/x.json"] && single.firstEveTypes == ["flow"])
+        let off = try SpanwatchConfiguration.parse("version: 1\noutputs:\n  eve:\n    enabled: false\n", file: "f.yaml")
+        #expect(off.eveOutputs.isEmpty)
+        #expect(try SpanwatchConfiguration.parse("version: 1\n", file: "f.yaml").eveOutputs == [EveOutputConfiguration(path: "-")])
     }
 }

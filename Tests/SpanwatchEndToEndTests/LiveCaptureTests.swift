@@ -248,11 +248,17 @@ import Testing
         listener.waitUntilExit()
         let last = try #require(output.split(separator: "\n").last)
         let stats = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["stats"] as? [String: Any])
-        let capture = try #require(stats["capture"] as? [String: Int])
+        let capture = try #require(stats["capture"] as? [String: Any])
         let decoded = try #require((stats["decoder"] as? [String: Int])?["pkts"])
+        let kernelPackets = try #require(capture["kernel_packets"] as? Int)
+        let kernelDrops = try #require(capture["kernel_drops"] as? Int)
         #expect(sent == 20 * 1365 || sent > 20_000)
-        #expect(capture["kernel_packets"] == sent, "kernel \(capture), sent \(sent)")
-        #expect(decoded + (capture["kernel_drops"] ?? 0) == capture["kernel_packets"], "decoded \(decoded), kernel \(capture)")
+        #expect(kernelPackets == sent, "kernel \(capture), sent \(sent)")
+        #expect(decoded + kernelDrops == kernelPackets, "decoded \(decoded), kernel \(capture)")
+        // The same, per interface: what spanwatch read from it, and that it is capturing.
+        let interface = try #require((capture["interfaces"] as? [String: [String: Int]])?[host])
+        #expect(interface["kernel_packets"] == kernelPackets && interface["kernel_drops"] == kernelDrops)
+        #expect(interface["packets"] == decoded && interface["up"] == 1 && interface["reopens"] == 0, "\(interface)")
     }
 }
 

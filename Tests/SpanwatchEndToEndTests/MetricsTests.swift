@@ -47,35 +47,53 @@ import Testing
         defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
         var previous: [String: Double] = [:]
         var scrapes = 0
-        let line = try NSRegularExpression(pattern: #"^[a-zA-Z_:][a-zA-Z0-9_:]* -?[0-9]+(\.[0-9]+)?$"#)
+        // name, optional {label="value",...} (values escaped), a number.
+        let sample = try NSRegularExpression(pattern: #"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? -?[0-9]+(\.[0-9]+)?$"#)
         for attempt in 0..<8 {
             Thread.sleep(forTimeInterval: attempt == 0 ? 2.0 : 0.4)
             guard let (status, body) = Self.get("/metrics", port: port) else { continue }
             #expect(status == "HTTP/1.0 200 OK")
             var types: [String: String] = [:]
-            var values: [String: Double] = [:]
+            var values: [String: Double] = [:]  // by series: name and labels
+            var labelled: [String: Set<Bool>] = [:]  // by family: whether its samples carry labels
+            var problems: [String] = []
             for text in body.split(separator: "\n").map(String.init) {
                 if text.hasPrefix("# TYPE ") {
                     let parts = text.split(separator: " ")
-                    #expect(parts.count == 4 && ["counter", "gauge"].contains(parts[3]), "\(text)")
-                    types[String(parts[2])] = String(parts[3])
+                    if parts.count != 4 || !["counter", "gauge"].contains(parts[3]) { problems.append("bad TYPE: \(text)") }
+                    if types.updateValue(String(parts[3]), forKey: String(parts[2])) != nil { problems.append("TYPE twice: \(text)") }
                     continue
                 }
-                #expect(line.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil, "\(text)")
+                guard let match = sample.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                      let nameRange = Range(match.range(at: 1), in: text) else {
+                    problems.append("bad sample: \(text)")
+                    continue
+                }
+                let name = String(text[nameRange])
+                if types[name] == nil { problems.append("\(name) has no TYPE line before it") }
+                if types[name] == "counter" && !name.hasSuffix("_total") { problems.append("counter \(name) without _total") }
+                labelled[name, default: []].insert(match.range(at: 2).location != NSNotFound)
                 let parts = text.split(separator: " ")
-                let name = String(parts[0])
-                #expect(types[name] != nil, "\(name) has no TYPE line")
-                #expect(types[name] != "counter" || name.hasSuffix("_total"), "\(name)")
-                values[name] = Double(parts[1])
+                values[String(parts[0])] = Double(parts[parts.count - 1])
             }
-            for (name, value) in values where types[name] == "counter" {
-                #expect(value >= previous[name] ?? 0, "\(name) went down")
+            // A family is all labelled or all not: sum() over a label is the total.
+            for (name, kinds) in labelled where kinds.count > 1 { problems.append("\(name) mixes labelled and unlabelled samples") }
+            for (series, value) in values where types[String(series.prefix { $0 != "{" })] == "counter" {
+                if value < previous[series] ?? 0 { problems.append("\(series) went down") }
             }
+            #expect(problems.isEmpty, "\(problems.prefix(10))")
             if !values.isEmpty { scrapes += 1 }
             previous = values
         }
         #expect(scrapes >= 5)
-        #expect((previous["spanwatch_decoder_pkts_total"] ?? 0) > 0)  // the scrapes themselves cross lo
+        // Per interface, per kind, per type, per output: labels, with every series there from the start.
+        #expect((previous[#"spanwatch_capture_kernel_packets_total{interface="lo"}"#] ?? 0) > 0)  // the scrapes themselves cross lo
+        #expect((previous[#"spanwatch_capture_packets_total{interface="lo"}"#] ?? 0) > 0)
+        #expect(previous[#"spanwatch_capture_up{interface="lo"}"#] == 1)
+        #expect(previous[#"spanwatch_alerts_raised_total{kind="new_host"}"#] != nil)
+        #expect(previous[#"spanwatch_events_written_total{event_type="flow"}"#] != nil)
+        #expect(previous[#"spanwatch_output_lines_total{output="eve:/dev/null"}"#] != nil)
+        #expect((previous["spanwatch_decoder_pkts_total"] ?? 0) > 0)
         #expect(Self.get("/healthz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/readyz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/nope", port: port)?.status == "HTTP/1.0 404 Not Found")

@@ -417,3 +417,53 @@ enum SequenceReservationBlock { static let size = 10_000 }
     }
 }
 
+
+/// Every output at once, each with its own types: two EVE files and two syslog receivers (real
+/// rsyslogs), all fed from one rendering of each event.
+@Suite(.serialized) struct OutputFanOutTests {
+    @Test(.enabled(if: SyslogDeliveryTests.canRun, "needs rsyslog (apt-get install rsyslog) and a built spanwatch"))
+    func everyOutputGetsExactlyItsTypes() throws {
+        let (directory, port) = SyslogDeliveryTests.workspace("fan-out")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let alertsReceiver = try SyslogDeliveryTests.Receiver(directory: directory + "/rsyslog-a", port: port)
+        let everythingReceiver = try SyslogDeliveryTests.Receiver(directory: directory + "/rsyslog-b", port: port + 1)
+        let config = directory + "/spanwatch.yaml"
+        try """
+        version: 1
+        outputs:
+          eve:
+            - path: \(directory)/all.json
+            - path: \(directory)/alerts.json
+              types: [alert]
+          syslog:
+            - address: 127.0.0.1:\(port)
+              spool: \(directory)/spool-a
+              types: [alert, stats]
+              drain_timeout: 2s
+            - address: 127.0.0.1:\(port + 1)
+              spool: \(directory)/spool-b
+              drain_timeout: 2s
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let run = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c", config])
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.isEmpty, "configured EVE files replace stdout")
+        let all = SyslogDeliveryTests.lines(directory + "/all.json")
+        func typed(_ types: [String]) -> [String] {
+            all.filter { line in types.contains { line.contains("\"event_type\":\"\($0)\"") } }
+        }
+        #expect(all.count > 500)
+        #expect(typed(["alert"]).count >= 5)
+        #expect(SyslogDeliveryTests.lines(directory + "/alerts.json") == typed(["alert"]))
+        #expect(alertsReceiver.stop(expecting: typed(["alert", "stats"]).count) == typed(["alert", "stats"]))
+        #expect(everythingReceiver.stop(expecting: all.count) == all)
+        // The closing stats name every output with what it took.
+        let stats = try #require(JSONSerialization.jsonObject(with: Data(all.last!.utf8)) as? [String: Any])
+        let outputs = try #require(((stats["stats"] as? [String: Any])?["output"] as? [String: Any])?["outputs"] as? [String: [String: Int]])
+        #expect(outputs["eve:\(directory)/alerts.json"]?["lines"] == typed(["alert"]).count)
+        #expect(outputs["syslog:127.0.0.1:\(port)"]?["lines"] == typed(["alert", "stats"]).count - 1)  // not counting itself
+        #expect(outputs["syslog:127.0.0.1:\(port + 1)"]?["lines"] == all.count - 1)
+        #expect(run.errors.contains("syslog:127.0.0.1:\(port): \(typed(["alert", "stats"]).count) records sent, 0 bytes left"), "\(run.errors)")
+    }
+}

@@ -128,5 +128,50 @@ import Glibc
         }
         #expect(seen == [Self.record(1), large, Self.record(2)])
     }
-}
 
+    /// A clock the test moves by hand.
+    final class ManualClock: @unchecked Sendable {
+        var now = 1000.0
+    }
+
+    /// The age of the oldest undelivered record, to within a second: it grows while the
+    /// receiver is away, falls as delivery catches up, and is zero when nothing waits; with many
+    /// seconds of backlog the marks stay bounded and the age stays an upper bound.
+    @Test func theOldestUndeliveredRecordHasAnAge() throws {
+        let path = Self.directory("age")
+        defer { Self.removeDirectory(path) }
+        let clock = ManualClock()
+        let spool = try Spool(directory: path, maximumBytes: 64 << 20, segmentBytes: 4096, clock: { clock.now })
+        #expect(spool.oldestPendingAge == 0)
+        // One record per half second for 100 s (several segments).
+        for index in 0..<200 {
+            #expect(Self.append(spool, Self.record(index)))
+            clock.now += 0.5
+        }
+        #expect(spool.oldestPendingAge == 100)
+        let records = spool.read(from: spool.committed, maximumBytes: 1 << 30)
+        #expect(records.count == 200)
+        // Records 0..<60 delivered: the oldest waiting one (60) was appended 30 s in, 70 s ago.
+        spool.commit(records[59].next)
+        #expect(spool.oldestPendingAge == 70)
+        // Record 61 delivered too: it is still dated by the mark of its second (60 at 30 s).
+        spool.commit(records[60].next)
+        #expect(spool.oldestPendingAge == 70)
+        spool.commit(records[61].next)
+        #expect(spool.oldestPendingAge == 69)
+        spool.commit(records[199].next)
+        #expect(spool.oldestPendingAge == 0)
+        // A backlog of many hours: the marks are thinned, the age never under-states.
+        let start = clock.now
+        for index in 0..<(3 * Spool.maximumMarks) {
+            #expect(Self.append(spool, Self.record(index)))
+            clock.now += 1
+        }
+        let age = spool.oldestPendingAge
+        #expect(age == clock.now - start)
+        let backlog = spool.read(from: spool.committed, maximumBytes: 1 << 30)
+        spool.commit(backlog[backlog.count / 2].next)
+        let half = spool.oldestPendingAge
+        #expect(half >= clock.now - (start + Double(backlog.count / 2 + 1)) && half <= clock.now - start)
+    }
+}
