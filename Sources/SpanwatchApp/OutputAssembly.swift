@@ -83,7 +83,7 @@ public final class OutputAssembly {
             instances.append((output.name, [
                 ("lines", output.lines), ("spooled", s.appended), ("dropped_alerts", s.droppedAlerts), ("dropped_events", s.droppedOther),
                 ("pending_bytes", UInt64(s.bytesOnDisk)), ("oldest_pending_seconds", UInt64(output.spool.oldestPendingAge)),
-                ("torn_records", s.tornRecords), ("delivered", f.delivered), ("connects", f.connects), ("failures", f.failures),
+                ("torn_records", s.tornRecords), ("write_failures", s.writeFailures), ("corrupt_records", s.corruptRecords), ("delivered", f.delivered), ("connects", f.connects), ("failures", f.failures),
                 ("connected", f.connected ? 1 : 0),
             ]))
         }

@@ -34,6 +34,10 @@ public final class Spool: @unchecked Sendable {
         public var droppedOther: UInt64 = 0
         /// Records skipped at open because a crash tore them.
         public var tornRecords: UInt64 = 0
+        /// Appends the disk refused (full, or an I/O error): each is also a drop.
+        public var writeFailures: UInt64 = 0
+        /// Records whose checksum did not match when read for delivery: skipped, never sent.
+        public var corruptRecords: UInt64 = 0
         public var bytesOnDisk: Int = 0
     }
 
@@ -62,6 +66,8 @@ public final class Spool: @unchecked Sendable {
 
     let shared: Mutex<Shared>
     private var descriptor: Int32 = -1
+    /// The disk refused the last append (capture thread only).
+    private var lastAppendFailed = false
     /// A record's header and the writev vector, reused by every append.
     private let header = UnsafeMutablePointer<UInt8>.allocate(capacity: Spool.headerLength)
     private let iov = UnsafeMutablePointer<iovec>.allocate(capacity: 2)
@@ -88,6 +94,8 @@ public final class Spool: @unchecked Sendable {
         var segments = Spool.listSegments(directory).filter { $0 >= state.committed.segment }
         for old in Spool.listSegments(directory) where old < state.committed.segment { unlink(Spool.path(directory, old)) }
         if segments.isEmpty { segments = [state.committed.segment] }
+        // The cursor's segment was delivered and deleted before the cursor file caught up.
+        if segments[0] != state.committed.segment { state.committed = Cursor(segment: segments[0], offset: 0) }
         for segment in segments {
             let (valid, torn) = Spool.validLength(Spool.path(directory, segment))
             if torn > 0 {
@@ -140,13 +148,23 @@ public final class Spool: @unchecked Sendable {
                 if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
                 return (false, false)
             }
-            return (true, state.writeLength + size > segmentBytes && state.writeLength > 0)
+            guard state.writeLength > 0 else { return (true, false) }
+            // A new segment when this one is full, or when all of it is delivered and it is big
+            // or the disk refused the last write: the delivered one is deleted at once, which
+            // is what frees a full disk.
+            let delivered = state.committed == Cursor(segment: state.writeSegment, offset: state.writeLength)
+            return (true, state.writeLength + size > segmentBytes || delivered && (lastAppendFailed || state.writeLength >= segmentBytes / 8))
         }
         guard accepted else {
             if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
             return false
         }
         if rotate { startSegment() }
+        if descriptor < 0 {
+            // The segment could not be opened (no space, no inode): try again now.
+            let segment = shared.withLock { $0.writeSegment }
+            descriptor = open(Spool.path(directory, segment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        }
         let length = UInt32(payload.count)
         let crc = CRC32.checksum(payload)
         for index in 0..<4 { header[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
@@ -156,11 +174,16 @@ public final class Spool: @unchecked Sendable {
         iov[0] = iovec(iov_base: UnsafeMutableRawPointer(header), iov_len: Spool.headerLength)
         iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)
         let written = writev(descriptor, iov, 2)
+        lastAppendFailed = written != size
         guard written == size else {
-            // A short or failed write (disk full): count it as dropped; the tail is cut on reopen.
-            shared.withLock { state in
+            // A short or failed write (disk full): count it as dropped, and cut what part of it
+            // reached the file, so that the next record follows the last whole one.
+            let whole = shared.withLock { state in
                 if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
+                state.counters.writeFailures += 1
+                return state.writeLength
             }
+            if written > 0 { ftruncate(descriptor, off_t(whole)) }
             if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
             return false
         }
@@ -209,13 +232,22 @@ public final class Spool: @unchecked Sendable {
 
     private func startSegment() {
         sync()
-        close(descriptor)
-        let next = shared.withLock { state -> UInt64 in
+        if descriptor >= 0 { close(descriptor) }
+        let (next, finished) = shared.withLock { state -> (UInt64, UInt64?) in
+            let previous = state.writeSegment
+            let delivered = state.committed == Cursor(segment: previous, offset: state.writeLength)
             state.writeSegment += 1
             state.writeLength = 0
             state.segmentLengths[state.writeSegment] = 0
-            return state.writeSegment
+            guard delivered else { return (state.writeSegment, nil) }
+            // Wholly delivered: delivery goes on from the new segment (the cursor file catches
+            // up at the next commit; a restart before it starts at the first segment there is).
+            state.committed = Cursor(segment: state.writeSegment, offset: 0)
+            state.segmentLengths.removeValue(forKey: previous)
+            state.marks.removeAll()
+            return (state.writeSegment, previous)
         }
+        if let finished { unlink(Spool.path(directory, finished)) }
         descriptor = open(Spool.path(directory, next), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
     }
 
@@ -256,8 +288,12 @@ public final class Spool: @unchecked Sendable {
                 let length = Int(UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
                 guard index + Spool.headerLength + length <= got else { break }
                 let payload = Array(bytes[(index + Spool.headerLength)..<(index + Spool.headerLength + length)])
+                let stored = UInt32(bytes[index + 5]) | UInt32(bytes[index + 6]) << 8 | UInt32(bytes[index + 7]) << 16 | UInt32(bytes[index + 8]) << 24
                 index += Spool.headerLength + length
-                out.append((payload, Cursor(segment: position.segment, offset: position.offset + index)))
+                // Damaged on disk since it was written: never sent; its place is still passed.
+                let intact = payload.withUnsafeBytes { CRC32.checksum($0) } == stored
+                if !intact { shared.withLock { $0.counters.corruptRecords += 1 } }
+                out.append((intact ? payload : [], Cursor(segment: position.segment, offset: position.offset + index)))
                 budget -= Spool.headerLength + length
             }
             if index == 0 { break }  // not yet whole on disk

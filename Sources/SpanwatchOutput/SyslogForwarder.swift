@@ -167,6 +167,10 @@ public final class SyslogForwarder: @unchecked Sendable {
                     // UDP has no flow control: a short pause every 32 datagrams keeps a burst from
                     // overrunning the receiver's socket buffer (at most 160,000 messages a second).
                     if sent > 0 && sent % 32 == 0 { usleep(200) }
+                    if record.payload.isEmpty {  // damaged on disk (counted by the spool): skipped
+                        sent += 1
+                        continue
+                    }
                     let result = record.payload.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     if result < 0 && errno != EMSGSIZE { break }
                     if result < 0 { state.withLock { $0.counters.failures += 1; $0.counters.lastError = "a record larger than a datagram" } }
@@ -175,21 +179,27 @@ public final class SyslogForwarder: @unchecked Sendable {
                 if sent > 0 {
                     sendCursor = batch[sent - 1].next
                     spool.commit(sendCursor)
-                    state.withLock { $0.counters.delivered += UInt64(sent) }
+                    let skipped = batch[0..<sent].filter { $0.payload.isEmpty }.count
+                    state.withLock { $0.counters.delivered += UInt64(sent - skipped) }
                 }
                 if sent < batch.count { drop(connection: ()) }
                 continue
             }
             var frames: [UInt8] = []
             frames.reserveCapacity(batch.reduce(0) { $0 + $1.payload.count + 8 })
+            var skipped = 0
             for record in batch {
+                if record.payload.isEmpty {  // damaged on disk (counted by the spool): skipped
+                    skipped += 1
+                    continue
+                }
                 frames.append(contentsOf: String(record.payload.count).utf8)
                 frames.append(UInt8(ascii: " "))
                 frames.append(contentsOf: record.payload)
             }
             if sendAll(frames) {
                 sendCursor = batch.last!.next
-                state.withLock { $0.counters.delivered += UInt64(batch.count) }
+                state.withLock { $0.counters.delivered += UInt64(batch.count - skipped) }
                 commitIfAcknowledged(sendCursor)
             } else {
                 drop(connection: ())
@@ -263,11 +273,17 @@ public final class SyslogForwarder: @unchecked Sendable {
         state.withLock { $0.counters.connected = false; $0.counters.failures += 1 }
     }
 
-    /// The receiver hung up (a syslog receiver never sends, so readable means closed).
+    /// The receiver hung up (a syslog receiver sends no data: readable means closed, or over
+    /// TLS, an alert or close_notify; session tickets are read and leave it open).
     private func peerClosed() -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         guard poll(&entry, 1, 0) > 0 else { return false }
         if entry.revents & Int16(POLLHUP | POLLERR) != 0 { return true }
+        if let session {
+            let (alive, problem) = TLSClient.readPending(session, descriptor: descriptor)
+            if let problem { state.withLock { $0.counters.lastError = problem } }
+            return !alive
+        }
         var byte: UInt8 = 0
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
     }

@@ -70,7 +70,43 @@ final class TLSClient {
             SSL_free(ssl)
             return (nil, verify != X509_V_OK ? "TLS: \(String(cString: X509_verify_cert_error_string(verify)))" : "TLS: \(problem)")
         }
+        // TLS 1.3: the client's handshake ends before the server has checked it (its
+        // certificate, above all); a server that refuses says so with an alert right after, in
+        // place of its session tickets. Records sent before that alert would be acknowledged by
+        // TCP and thrown away, so wait for the server's first word (or a quiet moment) first.
+        if SSL_version(ssl) == TLS1_3_VERSION {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, TLSClient.confirmMilliseconds) > 0 {
+                let (alive, problem) = TLSClient.readPending(ssl, descriptor: descriptor)
+                if !alive {
+                    SSL_free(ssl)
+                    return (nil, problem)
+                }
+            }
+        }
         return (ssl, nil)
+    }
+
+    /// How long a new TLS 1.3 session waits for the server's tickets or refusal.
+    static let confirmMilliseconds: Int32 = 1500
+
+    /// Reads, without waiting, what the server sent (tickets, an alert, close_notify; a syslog
+    /// receiver sends no data): whether the session is still open, and if not, why.
+    static func readPending(_ ssl: OpaquePointer, descriptor: Int32) -> (alive: Bool, problem: String?) {
+        let flags = fcntl(descriptor, F_GETFL)
+        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(descriptor, F_SETFL, flags) }
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        for _ in 0..<64 {
+            let got = withUnsafeMutableBytes(of: &buffer) { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            if got > 0 { continue }
+            switch SSL_get_error(ssl, got) {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return (true, nil)
+            case SSL_ERROR_ZERO_RETURN: return (false, "TLS: the receiver closed the session")
+            default: return (false, "TLS: \(TLSClient.lastError())")
+            }
+        }
+        return (true, nil)
     }
 
     static func lastError() -> String {

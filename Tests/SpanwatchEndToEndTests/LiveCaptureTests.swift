@@ -195,7 +195,10 @@ import Testing
         listener.executableURL = URL(fileURLWithPath: Self.binary)
         let evePath = NSTemporaryDirectory() + "spanwatch-reopen-\(id).json"
         defer { unlink(evePath) }
-        listener.arguments = ["run", "-i", host, "--duration", "10", "--types", "modbus", "--eve", evePath]
+        let config = NSTemporaryDirectory() + "spanwatch-reopen-\(id).yaml"
+        try "version: 1\noutputs:\n  stats_interval: 1s\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        listener.arguments = ["run", "-i", host, "-c", config, "--duration", "10", "--types", "modbus,stats", "--eve", evePath]
         listener.standardOutput = FileHandle.nullDevice
         let errorPath = NSTemporaryDirectory() + "spanwatch-reopen-\(id).err"
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
@@ -217,6 +220,16 @@ import Testing
         #expect(errors.contains("reopening \(host) every second") && errors.contains("\(host): capturing again"), "\(errors)")
         let live = try Self.transactions(output).count
         #expect(live == before + after, "live \(live), offline \(before) + \(after)")
+        // The stats say it: not capturing while it was gone, then capturing again, reopened once.
+        let states = output.split(separator: "\n").compactMap { line -> [String: Int]? in
+            guard line.contains("\"event_type\":\"stats\""),
+                  let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let capture = (object["stats"] as? [String: Any])?["capture"] as? [String: Any] else { return nil }
+            return (capture["interfaces"] as? [String: [String: Int]])?[host]
+        }
+        #expect(states.count >= 5)
+        #expect(states.contains { $0["up"] == 0 }, "\(states)")
+        #expect(states.last?["up"] == 1 && states.last?["reopens"] == 1, "\(states)")
     }
 
     /// tcpreplay at top speed: the final stats event accounts for every frame sent: what the
@@ -259,6 +272,58 @@ import Testing
         let interface = try #require((capture["interfaces"] as? [String: [String: Int]])?[host])
         #expect(interface["kernel_packets"] == kernelPackets && interface["kernel_drops"] == kernelDrops)
         #expect(interface["packets"] == decoded && interface["up"] == 1 && interface["reopens"] == 0, "\(interface)")
+    }
+
+    /// The reader stalls (SIGSTOP, as a consumer too slow for a burst would) with a 1 MiB
+    /// kernel buffer while tcpreplay sends at top speed: the kernel drops, and the drops are
+    /// counted: received is what was sent, decoded plus dropped is what was received, and the
+    /// metrics endpoint says the same as the stats event.
+    @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
+    func kernelDropsAreCountedWhenTheReaderStalls() throws {
+        let id = ProcessInfo.processInfo.processIdentifier % 10000 + 8
+        let veth = try VethPair(namespace: "swkd\(id)", host: "swkh\(id)d", peer: "swkq\(id)")
+        let namespace = veth.namespace, host = veth.host, peer = veth.peer
+        defer { veth.remove() }
+        let port = 20000 + Int(id)
+        let config = NSTemporaryDirectory() + "spanwatch-drops-\(id).yaml"
+        try "version: 1\nmetrics:\n  listen: 127.0.0.1:\(port)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: Self.binary)
+        listener.arguments = ["run", "-i", host, "-c", config, "-B", "1", "--types", "stats", "--eve", "-"]
+        let pipe = Pipe()
+        listener.standardOutput = pipe
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        defer { if listener.isRunning { kill(listener.processIdentifier, SIGKILL) } }
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(listener.processIdentifier, SIGSTOP)
+        let replay = try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "--loop=20", "-i", peer, plant], timeout: 60)
+        kill(listener.processIdentifier, SIGCONT)
+        let sentText = try #require(replay.output.range(of: #"Actual: (\d+) packets"#, options: .regularExpression).map { replay.output[$0] })
+        let sent = Int(sentText.split(separator: " ")[1])!
+        Thread.sleep(forTimeInterval: 2.5)  // the ring is read, the counters published
+        let scraped = MetricsTests.get("/metrics", port: port)?.body ?? ""
+        func metric(_ name: String) -> Int? {
+            scraped.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        }
+        kill(listener.processIdentifier, SIGTERM)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listener.waitUntilExit()
+        let last = try #require(output.split(separator: "\n").last)
+        let stats = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["stats"] as? [String: Any])
+        let capture = try #require(stats["capture"] as? [String: Any])
+        let decoded = try #require((stats["decoder"] as? [String: Int])?["pkts"])
+        let received = try #require(capture["kernel_packets"] as? Int)
+        let dropped = try #require(capture["kernel_drops"] as? Int)
+        #expect(listener.terminationStatus == 0)
+        #expect(received == sent, "kernel \(capture), sent \(sent)")
+        #expect(dropped > 0, "a 1 MiB buffer holds fewer than \(sent) frames")
+        #expect(decoded + dropped == received, "decoded \(decoded), kernel \(capture)")
+        #expect(metric("spanwatch_capture_kernel_drops_total{interface=\"\(host)\"}") == dropped, "\(scraped.prefix(600))")
+        #expect(metric("spanwatch_capture_kernel_packets_total{interface=\"\(host)\"}") == received)
+        #expect(metric("spanwatch_decoder_pkts_total") == decoded)
     }
 }
 

@@ -18,14 +18,16 @@ import Testing
         var output: String { directory + "/received.log" }
 
         /// `tls`: the CA, certificate and key rsyslog serves TLS with (its ossl driver).
-        init(directory: String, port: Int, tls: (ca: String, certificate: String, key: String)? = nil, udp: Bool = false) throws {
+        /// `clientCertificates`: with TLS, ask every sender for a certificate chaining to the CA.
+        init(directory: String, port: Int, tls: (ca: String, certificate: String, key: String)? = nil, udp: Bool = false,
+             clientCertificates: Bool = false) throws {
             self.directory = directory
             self.port = port
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let driver = tls.map { " DefaultNetstreamDriver=\"ossl\" DefaultNetstreamDriverCAFile=\"\($0.ca)\" "
                 + "DefaultNetstreamDriverCertFile=\"\($0.certificate)\" DefaultNetstreamDriverKeyFile=\"\($0.key)\"" } ?? ""
             let module = udp ? "module(load=\"imudp\")" : tls == nil ? "module(load=\"imtcp\")"
-                : "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")"
+                : "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"\(clientCertificates ? "x509/certvalid" : "anon")\")"
             let config = """
             global(workDirectory="\(directory)" maxMessageSize="256k"\(driver))
             \(module)
@@ -328,8 +330,22 @@ enum SequenceReservationBlock { static let size = 10_000 }
         return (directory + "/ca.pem", directory + "/server.pem", directory + "/server.key")
     }
 
-    static func config(_ directory: String, port: Int, ca: String, serverName: String, spool: String) throws -> String {
+    /// A client certificate signed by the test CA.
+    static func clientCertificate(in directory: String) throws -> (certificate: String, key: String) {
+        let openssl = "/usr/bin/openssl"
+        try LiveCaptureTests.run([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/client.key", "-out",
+                                  directory + "/client.csr", "-subj", "/CN=ot-sensor-01"])
+        try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/client.cnf", atomically: true, encoding: .utf8)
+        try LiveCaptureTests.run([openssl, "x509", "-req", "-in", directory + "/client.csr", "-CA", directory + "/ca.pem", "-CAkey",
+                                  directory + "/ca.key", "-CAcreateserial", "-out", directory + "/client.pem", "-days", "2", "-extfile",
+                                  directory + "/client.cnf"])
+        return (directory + "/client.pem", directory + "/client.key")
+    }
+
+    static func config(_ directory: String, port: Int, ca: String, serverName: String, spool: String,
+                       client: (certificate: String, key: String)? = nil) throws -> String {
         let path = directory + "/\(spool).yaml"
+        let clientLines = client.map { "\n      cert_file: \($0.certificate)\n      key_file: \($0.key)" } ?? ""
         try """
         version: 1
         outputs:
@@ -338,7 +354,7 @@ enum SequenceReservationBlock { static let size = 10_000 }
             transport: tls
             tls:
               ca_file: \(ca)
-              server_name: \(serverName)
+              server_name: \(serverName)\(clientLines)
             spool: \(directory)/\(spool)
             drain_timeout: 2s
 
@@ -366,6 +382,39 @@ enum SequenceReservationBlock { static let size = 10_000 }
         let received = receiver.stop(expecting: expected.count)
         #expect(right.status == 0)
         #expect(received == expected)
+    }
+}
+
+extension SyslogTLSTests {
+    /// A receiver that asks for a client certificate: a sensor trusting another CA, and one with
+    /// no certificate of its own, send nothing (and never plain text); with its certificate,
+    /// everything arrives.
+    @Test(.enabled(if: canRun, "needs rsyslog with its OpenSSL driver (rsyslog-openssl), openssl and a built spanwatch"))
+    func aWrongCAOrAMissingClientCertificateSendsNothing() throws {
+        let (directory, port) = SyslogDeliveryTests.workspace("tls-client")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = try Self.certificates(in: directory)
+        let client = try Self.clientCertificate(in: directory)
+        let other = directory + "/other"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        let otherCA = try Self.certificates(in: other).ca
+        let receiver = try SyslogDeliveryTests.Receiver(directory: directory + "/rsyslog", port: port, tls: files, clientCertificates: true)
+        let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/sample-plant.pcap").path
+        func run(_ spool: String, ca: String, client: (certificate: String, key: String)?, eve: String = "/dev/null") throws -> String {
+            let config = try Self.config(directory, port: port, ca: ca, serverName: "localhost", spool: spool, client: client)
+            let result = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c", config, "--eve", eve])
+            #expect(result.status == 0)
+            return result.errors
+        }
+        let wrongCA = try run("wrong-ca", ca: otherCA, client: client)
+        #expect(wrongCA.contains("0 records sent") && wrongCA.contains("(last: TLS: self-signed certificate in certificate chain)"), "\(wrongCA)")
+        let noCertificate = try run("no-certificate", ca: files.ca, client: nil)
+        #expect(noCertificate.contains("0 records sent") && noCertificate.contains("(last: TLS: "), "\(noCertificate)")
+        let right = try run("right", ca: files.ca, client: client, eve: directory + "/eve.json")
+        let expected = SyslogDeliveryTests.lines(directory + "/eve.json")
+        #expect(expected.count > 100 && right.contains("\(expected.count) records sent, 0 bytes left"), "\(right)")
+        // Only what the right sensor sent reached the receiver: nothing from the refused ones.
+        #expect(receiver.stop(expecting: expected.count) == expected)
     }
 }
 

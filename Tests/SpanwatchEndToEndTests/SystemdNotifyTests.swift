@@ -42,3 +42,30 @@ import Testing
         #expect(process.terminationStatus == 0)
     }
 }
+
+/// The shipped units as systemd reads them: `systemd-analyze verify` finds nothing wrong, and
+/// the sandbox's exposure score (`security --offline`) stays low: a sensor that is broken into
+/// can do little more than capture.
+@Suite struct SystemdUnitTests {
+    static let analyze = "/usr/bin/systemd-analyze"
+    static var canRun: Bool { FileManager.default.isExecutableFile(atPath: analyze) && FileManager.default.isExecutableFile(atPath: LiveCaptureTests.binary) }
+
+    @Test(.enabled(if: canRun, "needs systemd-analyze (systemd) and a built spanwatch"), arguments: ["spanwatch.service", "spanwatch@.service"])
+    func unitVerifiesAndIsSandboxed(unit: String) throws {
+        let directory = NSTemporaryDirectory() + "spanwatch-units-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The unit names the installed path; point it at the binary just built (a template is
+        // checked as an instance of it).
+        let source = try String(contentsOfFile: SharedCorpus.repositoryRoot.appendingPathComponent("systemd/\(unit)").path, encoding: .utf8)
+        let name = unit.replacingOccurrences(of: "@.", with: "@eth1.")
+        let path = directory + "/" + name
+        try source.replacingOccurrences(of: "/usr/local/bin/spanwatch", with: LiveCaptureTests.binary).write(toFile: path, atomically: true, encoding: .utf8)
+        let verify = try LiveCaptureTests.run([Self.analyze, "verify", "--man=no", path])
+        #expect(verify.status == 0 && !verify.errors.contains(name), "\(verify.errors)")
+        let security = try LiveCaptureTests.run([Self.analyze, "security", "--offline=yes", "--threshold=25", path])
+        let score = security.output.range(of: #"Overall exposure level for \S+: ([0-9.]+)"#, options: .regularExpression)
+            .flatMap { Double(security.output[$0].split(separator: " ").last { Double($0) != nil } ?? "") }
+        #expect(score != nil && score! <= 2.5, "\(security.output.suffix(300))")
+    }
+}

@@ -174,4 +174,72 @@ import Glibc
         let half = spool.oldestPendingAge
         #expect(half >= clock.now - (start + Double(backlog.count / 2 + 1)) && half <= clock.now - start)
     }
+
+    /// Root may mount a small tmpfs to fill; elsewhere the disk-full test is skipped.
+    static var canMountTmpfs: Bool { getuid() == 0 && access("/usr/bin/mount", X_OK) == 0 }
+
+    /// The disk fills before the spool's cap: appends fail cleanly and are counted as drops, a
+    /// partly written record is cut (nothing after it is misread), and once delivery frees
+    /// space, appends work again.
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    func aFullDiskDropsCleanlyAndRecovers() throws {
+        let path = Self.directory("enospc")
+        mkdir(path, 0o700)
+        defer { Self.removeDirectory(path) }
+        guard mount("tmpfs", path, "tmpfs", 0, "size=128k") == 0 else {
+            Issue.record("mount tmpfs: \(String(cString: strerror(errno)))")
+            return
+        }
+        defer { umount(path) }
+        let spool = try Spool(directory: path, maximumBytes: 64 << 20, segmentBytes: 1 << 20)
+        // Records of about 2.5 KB: pages are 4 KiB, so the write that meets the end of the space
+        // is a short one (part of the record reaches the file).
+        func large(_ index: Int) -> [UInt8] { Self.record(index) + Array(repeating: UInt8(ascii: "y"), count: 2500) }
+        var kept: [Int] = []
+        var refused = 0
+        for index in 0..<200 {  // about 500 KB into 128 KiB
+            if Self.append(spool, large(index)) { kept.append(index) } else { refused += 1 }
+        }
+        #expect(kept.count > 20 && refused > 100, "kept \(kept.count), refused \(refused)")
+        #expect(spool.counters.writeFailures == UInt64(refused) && spool.counters.droppedOther == UInt64(refused))
+        // The part of the refused record that reached the file was cut: a small record fits in
+        // the page it had taken, right after the last whole record.
+        #expect(Self.append(spool, Self.record(7777)))
+        // What was kept reads back whole and in order.
+        let stored = spool.read(from: spool.committed, maximumBytes: 1 << 30)
+        #expect(stored.map(\.payload) == kept.map(large) + [Self.record(7777)])
+        #expect(spool.counters.corruptRecords == 0)
+        // Delivered: the next append starts a segment and deletes the delivered one (it was the
+        // one being written), so there is room again.
+        spool.commit(stored.last!.next)
+        #expect(!Self.append(spool, large(9998)))  // still full: this failure is what rotates
+        #expect(Self.append(spool, Self.record(9999)))
+        #expect(Self.append(spool, large(10000)))
+        let after = spool.read(from: spool.committed, maximumBytes: 1 << 30)
+        #expect(after.map(\.payload) == [Self.record(9999), large(10000)])
+        #expect(spool.pendingBytes == after.reduce(0) { $0 + $1.payload.count + 9 })
+    }
+
+    /// A record damaged on disk after it was written (a bad sector, a stray write) is skipped
+    /// when read for delivery and counted; the records around it come back.
+    @Test func aDamagedRecordIsSkippedNotSent() throws {
+        let path = Self.directory("damaged")
+        defer { Self.removeDirectory(path) }
+        let spool = try Spool(directory: path, maximumBytes: 1 << 20)
+        for index in 0..<3 { #expect(Self.append(spool, Self.record(index))) }
+        let records = spool.read(from: spool.committed, maximumBytes: 1 << 20)
+        // Flip a byte inside the second record's payload.
+        let segment = path + "/" + String(repeating: "0", count: 20) + ".seg"
+        let fd = open(segment, O_RDWR)
+        var byte: UInt8 = 0
+        let offset = off_t(records[0].next.offset + 9 + 2)
+        pread(fd, &byte, 1, offset)
+        byte ^= 0xFF
+        pwrite(fd, &byte, 1, offset)
+        close(fd)
+        let again = spool.read(from: spool.committed, maximumBytes: 1 << 20)
+        #expect(again.map(\.payload) == [Self.record(0), [], Self.record(2)])
+        #expect(again.map(\.next) == records.map(\.next))
+        #expect(spool.counters.corruptRecords == 1)
+    }
 }
