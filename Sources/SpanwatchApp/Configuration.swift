@@ -12,6 +12,9 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// The whole spanwatch configuration (config/spanwatch.yaml documents every key).
 public struct SpanwatchConfiguration: Sendable {
     public var sensorName = "spanwatch"
+    /// `sensor.state_directory`: where a live run reserves `seq`, so that a restart never
+    /// reuses an `event_id` (without it: the first syslog output's spool, if any).
+    public var stateDirectory: String? = nil
     public var interfaces: [String] = []
     public var snapLength = 9216 + 64
     public var bufferSize = 64 << 20
@@ -70,8 +73,12 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let sensor = top["sensor"] {
             let map = try reader.mapping(sensor, path: "sensor")
-            try reader.allowOnly(map, ["name"], path: "sensor", node: sensor)
+            try reader.allowOnly(map, ["name", "state_directory"], path: "sensor", node: sensor)
             if let name = map["name"] { config.sensorName = try reader.string(name, path: "sensor.name") }
+            if let node = map["state_directory"] {
+                config.stateDirectory = try reader.string(node, path: "sensor.state_directory")
+                guard config.stateDirectory?.isEmpty == false else { throw ConfigurationError("\(reader.at(node)): 'sensor.state_directory' is empty") }
+            }
             if config.sensorName.isEmpty || config.sensorName.contains(where: { $0 == ":" || $0.isWhitespace }) {
                 throw ConfigurationError("\(reader.at(sensor)): 'sensor.name' must be non-empty, without spaces or ':'")
             }

@@ -14,9 +14,11 @@ public final class OutputAssembly {
     public private(set) var notices: [String] = []
 
     /// `eveOutputs`: the configuration's, or what `--eve` / `-l` put in their place. `types`
-    /// (`--types`) narrows every output. `withSyslog: false` (decode) opens no spool.
+    /// (`--types`) narrows every output. `withSyslog: false` (decode) opens no spool. `live`:
+    /// `seq` continues from the state directory's reservation (offline runs start at 1, unless a
+    /// syslog spool holds a reservation: ids sent to a SIEM never repeat).
     public init(configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
-                withSyslog: Bool) throws(ConfigurationError) {
+                withSyslog: Bool, live: Bool = false) throws(ConfigurationError) {
         writer = EveWriter(formatter: EveFormatter(sensorName: configuration.sensorName, types: types))
         syslogSettings = withSyslog ? configuration.syslogOutputs : []
         for output in eveOutputs {
@@ -43,16 +45,24 @@ public final class OutputAssembly {
                 throw ConfigurationError("\(settings.key): \(error.description)")
             }
         }
-        // Event ids delivered to a SIEM must stay unique across restarts: seq continues from a
-        // reservation kept in the first spool directory (all outputs share one sequence).
-        if let first = syslogSettings.first {
-            do { writer.formatter.continueSequence(try SequenceReservation(path: first.spoolDirectory + "/sequence")) } catch {
-                throw ConfigurationError("\(first.key).spool: \(error.description)")
+        // Event ids must stay unique across restarts: seq continues from a reservation kept in
+        // the state directory (live), else in the first spool directory (all outputs share one
+        // sequence).
+        var reservation: (key: String, directory: String)? = syslogSettings.first.map { ("\($0.key).spool", $0.spoolDirectory) }
+        if live, let state = configuration.stateDirectory { reservation = ("sensor.state_directory", state) }
+        if let reservation {
+            mkdir(reservation.directory, 0o750)  // as a spool directory is (systemd's StateDirectory= makes it)
+            do { writer.formatter.continueSequence(try SequenceReservation(path: reservation.directory + "/sequence")) } catch {
+                throw ConfigurationError("\(reservation.key): \(error.description)")
             }
         }
+        stateDirectory = live ? configuration.stateDirectory : nil
     }
 
-    public var spoolDirectories: [String] { syslogSettings.map(\.spoolDirectory) }
+    let stateDirectory: String?
+
+    /// What the service user must own after a privilege drop: spools and the state directory.
+    public var writableDirectories: [String] { syslogSettings.map(\.spoolDirectory) + (stateDirectory.map { [$0] } ?? []) }
 
     public func startDelivery() {
         for output in writer.syslogOutputs { output.forwarder?.start() }

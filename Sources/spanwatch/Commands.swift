@@ -148,7 +148,7 @@ struct Run: ParsableCommand {
         options.promiscuous = configuration.promiscuous
         let account: (uid: uid_t, gid: gid_t)?
         do { account = try user.map(PrivilegeDrop.lookUp) } catch { throw fail(error.description) }
-        let outputs = try openOutputs(configuration, eveOutputs: eveOutputs, types: types, withSyslog: true)
+        let outputs = try openOutputs(configuration, eveOutputs: eveOutputs, types: types, withSyslog: true, live: true)
         let writer = outputs.writer
         let assembly = EngineAssembly(configuration: configuration, output: writer, baseline: use)
         let processor = assembly.processor
@@ -176,7 +176,7 @@ struct Run: ParsableCommand {
                 }
             }, notifier: SystemdNotifier(), afterOpen: { () throws(CaptureError) in
                 guard let account else { return }
-                PrivilegeDrop.handOver(outputs.spoolDirectories, to: account)
+                PrivilegeDrop.handOver(outputs.writableDirectories, to: account)
                 do { try PrivilegeDrop.drop(to: account) } catch { throw CaptureError("\(error)") }
             }, reopen: {
                 // SIGHUP (logrotate): every EVE file is opened again under its name.
@@ -313,7 +313,9 @@ struct CheckConfig: ParsableCommand {
         // The directories the daemon will write into must exist (checked here, on the sensor).
         var places: [(key: String, path: String)] = []
         for eve in configuration.eveOutputs where eve.path != "-" { places.append(("\(eve.key).path", eve.path)) }
-        for syslog in configuration.syslogOutputs { places.append(("\(syslog.key).spool", syslog.spoolDirectory + "/x")) }
+        // Spool and state directories are made by the daemon (one level): their parent must exist.
+        for syslog in configuration.syslogOutputs { places.append(("\(syslog.key).spool", syslog.spoolDirectory)) }
+        if let state = configuration.stateDirectory { places.append(("sensor.state_directory", state)) }
         if let baseline = configuration.baselinePath, configuration.learnMode { places.append(("baseline.path", baseline)) }
         for place in places {
             var directory = String(place.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
@@ -332,10 +334,10 @@ struct CheckConfig: ParsableCommand {
 
 /// Opens every output (a bad path or spool exits 1 naming it) and starts syslog delivery.
 func openOutputs(_ configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
-                 withSyslog: Bool) throws -> OutputAssembly {
+                 withSyslog: Bool, live: Bool = false) throws -> OutputAssembly {
     let outputs: OutputAssembly
     do {
-        outputs = try OutputAssembly(configuration: configuration, eveOutputs: eveOutputs, types: types, withSyslog: withSyslog)
+        outputs = try OutputAssembly(configuration: configuration, eveOutputs: eveOutputs, types: types, withSyslog: withSyslog, live: live)
     } catch {
         throw fail(error.description)
     }

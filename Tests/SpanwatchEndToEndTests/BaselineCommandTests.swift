@@ -125,7 +125,9 @@ import Testing
         defer { unlink(config) }
         let cases = [
             ("version: 1\noutputs:\n  eve:\n    path: /nonexistent/spanwatch/eve.json\n", "'outputs.eve.path': directory /nonexistent/spanwatch does not exist"),
-            ("version: 1\noutputs:\n  syslog:\n    address: siem:6514\n    spool: /nonexistent/spool\n", "'outputs.syslog.spool': directory /nonexistent/spool does not exist"),
+            ("version: 1\noutputs:\n  syslog:\n    address: siem:6514\n    spool: /nonexistent/spanwatch/spool\n",
+             "'outputs.syslog.spool': directory /nonexistent/spanwatch does not exist"),
+            ("version: 1\nsensor:\n  state_directory: /nonexistent/spanwatch/state\n", "'sensor.state_directory': directory /nonexistent/spanwatch does not exist"),
             ("version: 1\noutputs:\n  syslog:\n    address: siem:6514\n    transport: tls\n    tls:\n      ca_file: /nonexistent/ca.pem\n",
              ":7: 'outputs.syslog.tls.ca_file' cannot be read"),
             ("version: 1\ncapture:\n  bpf: \"tcp port\"\n", "'capture.bpf' does not compile"),

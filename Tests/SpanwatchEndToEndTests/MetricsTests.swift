@@ -98,4 +98,29 @@ import Testing
         #expect(Self.get("/readyz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/nope", port: port)?.status == "HTTP/1.0 404 Not Found")
     }
+
+    /// `seq` is monotonic per sensor: a live run restarted with the same state directory goes on
+    /// from a fresh reserved block, never reusing an `event_id`.
+    @Test(.enabled(if: canRun, "needs root (live capture on lo) and a built spanwatch"))
+    func seqContinuesAcrossRestarts() throws {
+        let directory = NSTemporaryDirectory() + "spanwatch-state-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + ".yaml"
+        try "version: 1\nsensor:\n  name: s1\n  state_directory: \(directory)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        func lastSeq() throws -> Int {
+            let run = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-i", "lo", "-c", config, "--duration", "1", "--types", "stats", "--eve", "-"])
+            #expect(run.status == 0, "\(run.errors)")
+            let line = try #require(run.output.split(separator: "\n").last)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let spanwatch = try #require(object["spanwatch"] as? [String: Any])
+            let seq = try #require(spanwatch["seq"] as? Int)
+            #expect(spanwatch["event_id"] as? String == "s1:\(seq)")
+            return seq
+        }
+        let first = try lastSeq()
+        let second = try lastSeq()
+        #expect(second > first, "\(first) then \(second)")
+        #expect(second > 10_000, "a fresh block of 10,000: \(second)")
+    }
 }
