@@ -182,8 +182,8 @@ public enum CaptureRunner {
 
     static func installStopHandlers() {
         stopRequested = 0
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        signal(SIGINT) { _ in stopRequested += 1 }
+        signal(SIGTERM) { _ in stopRequested += 1 }
         reloadRequested = 0
         signal(SIGUSR2) { _ in reloadRequested = 1 }
         reopenRequested = 0
@@ -194,6 +194,9 @@ public enum CaptureRunner {
         for signal in [SIGINT, SIGTERM, SIGUSR2, SIGHUP] { sigaddset(&handled, signal) }
         pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
+
+    /// A second SIGTERM/SIGINT while stopping: cut the drain short (what is left stays spooled).
+    static var stopInsisted: Bool { stopRequested >= 2 }
 
     public static func monotonicSeconds() -> Double {
         var ts = timespec()

@@ -109,6 +109,15 @@ public final class OutputAssembly {
         writer.flush()
         for output in writer.syslogOutputs { output.spool.sync() }
         for (output, settings) in zip(writer.syslogOutputs, syslogSettings) { output.forwarder?.requestStop(drainSeconds: settings.drainSeconds) }
+        // A second stop signal (an operator who will not wait) ends the drain now.
+        let forwarders = writer.syslogOutputs.compactMap(\.forwarder)
+        while !forwarders.allSatisfy(\.finished) {
+            if CaptureRunner.stopInsisted {
+                for forwarder in forwarders { forwarder.requestStop(drainSeconds: 0) }
+                break
+            }
+            usleep(20_000)
+        }
         var lines: [String] = []
         for output in writer.syslogOutputs {
             guard let forwarder = output.forwarder else { continue }

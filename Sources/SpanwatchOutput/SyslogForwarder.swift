@@ -86,7 +86,7 @@ public final class SyslogForwarder: @unchecked Sendable {
     private var session: OpaquePointer? = nil
     let backoffBase: Double
     let backoffCap: Double
-    let state = Mutex<(stopping: Bool, drainDeadline: Double, counters: Counters)>((false, 0, Counters()))
+    let state = Mutex<(stopping: Bool, drainDeadline: Double, counters: Counters, finished: Bool)>((false, 0, Counters(), false))
     private var thread: pthread_t? = nil
     private var descriptor: Int32 = -1
 
@@ -208,7 +208,11 @@ public final class SyslogForwarder: @unchecked Sendable {
         }
         commitIfAcknowledged(sendCursor)
         if descriptor >= 0 { closeConnection() }
+        state.withLock { $0.finished = true }
     }
+
+    /// The delivery thread has ended (after `requestStop`: drained, or out of time).
+    public var finished: Bool { state.withLock { $0.finished } }
 
     private func closeConnection() {
         if let session {

@@ -163,13 +163,15 @@ struct Run: ParsableCommand {
             let baselinePath = baseline ?? configuration.baselinePath
             let started = CaptureRunner.monotonicSeconds()
             var lastStats = started
+            let dropWatch = KernelDropWatch()
             summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration,
                                                 everySecond: { status in
                 let now = CaptureRunner.monotonicSeconds()
                 let stats = StatsReport.make(processor: processor, policy: assembly.policy, interfaces: status, outputs: outputs,
                                              uptime: Int64(now - started))
                 let down = status.filter { !$0.capturing }.map { "\($0.name): not capturing" }
-                metrics?.publish(stats, capturing: down.count < status.count, problems: down + outputs.readinessProblems)
+                metrics?.publish(stats, capturing: down.count < status.count,
+                                 problems: down + dropWatch.problems(status, now: now) + outputs.readinessProblems)
                 if configuration.statsInterval > 0 && now - lastStats >= Double(configuration.statsInterval) {
                     lastStats = now
                     writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil), .stats(stats))

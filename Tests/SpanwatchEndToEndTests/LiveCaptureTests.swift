@@ -305,6 +305,7 @@ import Testing
         let sent = Int(sentText.split(separator: " ")[1])!
         Thread.sleep(forTimeInterval: 2.5)  // the ring is read, the counters published
         let scraped = MetricsTests.get("/metrics", port: port)?.body ?? ""
+        let readiness = MetricsTests.get("/readyz", port: port)
         func metric(_ name: String) -> Int? {
             scraped.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) }
         }
@@ -324,6 +325,9 @@ import Testing
         #expect(metric("spanwatch_capture_kernel_drops_total{interface=\"\(host)\"}") == dropped, "\(scraped.prefix(600))")
         #expect(metric("spanwatch_capture_kernel_packets_total{interface=\"\(host)\"}") == received)
         #expect(metric("spanwatch_decoder_pkts_total") == decoded)
+        // Not ready while the kernel drops: the sensor is blind to part of the traffic.
+        #expect(readiness?.status == "HTTP/1.0 503 Service Unavailable", "\(String(describing: readiness))")
+        #expect(readiness?.body.contains("\(host): the kernel dropped packets in the last 60 s") == true, "\(String(describing: readiness))")
     }
 }
 

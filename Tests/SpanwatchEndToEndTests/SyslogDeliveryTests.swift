@@ -385,6 +385,47 @@ enum SequenceReservationBlock { static let size = 10_000 }
     }
 }
 
+/// SIGTERM with the receiver away: the drain waits (up to drain_timeout) for it; a second
+/// SIGTERM ends the wait at once. Exit 0 either way; what was not sent stays spooled.
+@Suite(.serialized) struct StopDrainTests {
+    @Test(.enabled(if: MetricsTests.canRun, "needs root (live capture on lo) and a built spanwatch"))
+    func aSecondSigtermCutsTheDrainShort() throws {
+        let (directory, port) = SyslogDeliveryTests.workspace("second-term")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/spanwatch.yaml"
+        try """
+        version: 1
+        outputs:
+          syslog:
+            address: 127.0.0.1:\(port)
+            spool: \(directory)/spool
+            drain_timeout: 60s
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveCaptureTests.binary)
+        process.arguments = ["run", "-i", "lo", "-c", config, "--eve", "/dev/null"]
+        let errorPath = directory + "/stderr"
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(process.processIdentifier, SIGTERM)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(process.isRunning, "draining: nobody listens on \(port)")
+        let second = Date()
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }  // at most 5 s
+        #expect(!process.isRunning && Date().timeIntervalSince(second) < 5)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        #expect(errors.contains("0 records sent") && !errors.contains(" 0 bytes left"), "\(errors)")
+    }
+}
+
 extension SyslogTLSTests {
     /// A receiver that asks for a client certificate: a sensor trusting another CA, and one with
     /// no certificate of its own, send nothing (and never plain text); with its certificate,
