@@ -232,6 +232,19 @@ import Testing
         #expect(states.last?["up"] == 1 && states.last?["reopens"] == 1, "\(states)")
     }
 
+    /// SIGTERM, then the last line (the closing stats event): its capture section, decoded
+    /// packets, and the kernel's received and dropped counts.
+    static func stopAndReadFinalStats(_ listener: Process, _ pipe: Pipe) throws -> (capture: [String: Any], decoded: Int, received: Int, dropped: Int) {
+        kill(listener.processIdentifier, SIGTERM)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listener.waitUntilExit()
+        let last = try #require(output.split(separator: "\n").last)
+        let stats = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["stats"] as? [String: Any])
+        let capture = try #require(stats["capture"] as? [String: Any])
+        let decoded = try #require((stats["decoder"] as? [String: Int])?["pkts"])
+        return (capture, decoded, try #require(capture["kernel_packets"] as? Int), try #require(capture["kernel_drops"] as? Int))
+    }
+
     /// tcpreplay at top speed: the final stats event accounts for every frame sent: what the
     /// kernel received is what was sent, and what was decoded plus what the kernel dropped is
     /// what it received.
@@ -256,15 +269,7 @@ import Testing
         let sentText = try #require(replay.output.range(of: #"Actual: (\d+) packets"#, options: .regularExpression).map { replay.output[$0] })
         let sent = Int(sentText.split(separator: " ")[1])!
         Thread.sleep(forTimeInterval: 1.5)
-        kill(listener.processIdentifier, SIGTERM)
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        listener.waitUntilExit()
-        let last = try #require(output.split(separator: "\n").last)
-        let stats = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["stats"] as? [String: Any])
-        let capture = try #require(stats["capture"] as? [String: Any])
-        let decoded = try #require((stats["decoder"] as? [String: Int])?["pkts"])
-        let kernelPackets = try #require(capture["kernel_packets"] as? Int)
-        let kernelDrops = try #require(capture["kernel_drops"] as? Int)
+        let (capture, decoded, kernelPackets, kernelDrops) = try Self.stopAndReadFinalStats(listener, pipe)
         #expect(sent == 20 * 1365 || sent > 20_000)
         #expect(kernelPackets == sent, "kernel \(capture), sent \(sent)")
         #expect(decoded + kernelDrops == kernelPackets, "decoded \(decoded), kernel \(capture)")
@@ -309,15 +314,7 @@ import Testing
         func metric(_ name: String) -> Int? {
             scraped.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) }
         }
-        kill(listener.processIdentifier, SIGTERM)
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        listener.waitUntilExit()
-        let last = try #require(output.split(separator: "\n").last)
-        let stats = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["stats"] as? [String: Any])
-        let capture = try #require(stats["capture"] as? [String: Any])
-        let decoded = try #require((stats["decoder"] as? [String: Int])?["pkts"])
-        let received = try #require(capture["kernel_packets"] as? Int)
-        let dropped = try #require(capture["kernel_drops"] as? Int)
+        let (capture, decoded, received, dropped) = try Self.stopAndReadFinalStats(listener, pipe)
         #expect(listener.terminationStatus == 0)
         #expect(received == sent, "kernel \(capture), sent \(sent)")
         #expect(dropped > 0, "a 1 MiB buffer holds fewer than \(sent) frames")

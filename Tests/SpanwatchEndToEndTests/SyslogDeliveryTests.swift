@@ -95,7 +95,7 @@ import Testing
         }
     }
 
-    static func config(_ directory: String, port: Int, spoolSize: String = "256MiB") throws -> String {
+    static func config(_ directory: String, port: Int, spoolSize: String = "256MiB", drainTimeout: String = "2s") throws -> String {
         let path = directory + "/spanwatch.yaml"
         try """
         version: 1
@@ -104,7 +104,7 @@ import Testing
             address: 127.0.0.1:\(port)
             spool: \(directory)/spool
             spool_size: \(spoolSize)
-            drain_timeout: 2s
+            drain_timeout: \(drainTimeout)
 
         """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -318,28 +318,26 @@ enum SequenceReservationBlock { static let size = 10_000 }
 
     /// A throwaway CA and a certificate for localhost / 127.0.0.1 signed by it.
     static func certificates(in directory: String) throws -> (ca: String, certificate: String, key: String) {
-        let openssl = "/usr/bin/openssl"
-        try LiveCaptureTests.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/ca.key", "-out",
+        try LiveCaptureTests.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/ca.key", "-out",
                                   directory + "/ca.pem", "-days", "2", "-subj", "/CN=spanwatch test CA"])
-        try LiveCaptureTests.run([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/server.key", "-out",
-                                  directory + "/server.csr", "-subj", "/CN=localhost"])
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
-        try LiveCaptureTests.run([openssl, "x509", "-req", "-in", directory + "/server.csr", "-CA", directory + "/ca.pem", "-CAkey",
-                                  directory + "/ca.key", "-CAcreateserial", "-out", directory + "/server.pem", "-days", "2", "-extfile",
-                                  directory + "/ext.cnf"])
-        return (directory + "/ca.pem", directory + "/server.pem", directory + "/server.key")
+        let server = try signed("server", subject: "/CN=localhost", extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1", in: directory)
+        return (directory + "/ca.pem", server.certificate, server.key)
     }
 
     /// A client certificate signed by the test CA.
     static func clientCertificate(in directory: String) throws -> (certificate: String, key: String) {
+        try signed("client", subject: "/CN=ot-sensor-01", extensions: "extendedKeyUsage=clientAuth", in: directory)
+    }
+
+    /// A key and a certificate `NAME.pem` signed by the CA in `directory`.
+    static func signed(_ name: String, subject: String, extensions: String, in directory: String) throws -> (certificate: String, key: String) {
         let openssl = "/usr/bin/openssl"
-        try LiveCaptureTests.run([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/client.key", "-out",
-                                  directory + "/client.csr", "-subj", "/CN=ot-sensor-01"])
-        try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/client.cnf", atomically: true, encoding: .utf8)
-        try LiveCaptureTests.run([openssl, "x509", "-req", "-in", directory + "/client.csr", "-CA", directory + "/ca.pem", "-CAkey",
-                                  directory + "/ca.key", "-CAcreateserial", "-out", directory + "/client.pem", "-days", "2", "-extfile",
-                                  directory + "/client.cnf"])
-        return (directory + "/client.pem", directory + "/client.key")
+        let base = directory + "/" + name
+        try LiveCaptureTests.run([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", subject])
+        try (extensions + "\n").write(toFile: base + ".cnf", atomically: true, encoding: .utf8)
+        try LiveCaptureTests.run([openssl, "x509", "-req", "-in", base + ".csr", "-CA", directory + "/ca.pem", "-CAkey", directory + "/ca.key",
+                                  "-CAcreateserial", "-out", base + ".pem", "-days", "2", "-extfile", base + ".cnf"])
+        return (base + ".pem", base + ".key")
     }
 
     static func config(_ directory: String, port: Int, ca: String, serverName: String, spool: String,
@@ -392,16 +390,7 @@ enum SequenceReservationBlock { static let size = 10_000 }
     func aSecondSigtermCutsTheDrainShort() throws {
         let (directory, port) = SyslogDeliveryTests.workspace("second-term")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = directory + "/spanwatch.yaml"
-        try """
-        version: 1
-        outputs:
-          syslog:
-            address: 127.0.0.1:\(port)
-            spool: \(directory)/spool
-            drain_timeout: 60s
-
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try SyslogDeliveryTests.config(directory, port: port, drainTimeout: "60s")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: LiveCaptureTests.binary)
         process.arguments = ["run", "-i", "lo", "-c", config, "--eve", "/dev/null"]
