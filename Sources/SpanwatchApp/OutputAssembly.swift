@@ -14,7 +14,7 @@ public final class OutputAssembly {
     public private(set) var notices: [String] = []
 
     /// `eveOutputs`: the configuration's, or what `--eve` / `-l` put in their place. `types`
-    /// (`--types`) narrows every output. `withSyslog: false` (decode) opens no spool. `live`:
+    /// (`--types`) takes the place of every output's own types: the command line wins. `withSyslog: false` (decode) opens no spool. `live`:
     /// `seq` continues from the state directory's reservation (offline runs start at 1, unless a
     /// syslog spool holds a reservation: ids sent to a SIEM never repeat).
     public init(configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
@@ -23,10 +23,10 @@ public final class OutputAssembly {
         syslogSettings = withSyslog ? configuration.syslogOutputs : []
         for output in eveOutputs {
             if output.path == "-" {
-                writer.addOutput(descriptor: 1, types: output.types)
+                writer.addOutput(descriptor: 1, types: types ?? output.types)
                 continue
             }
-            do { try writer.addOutput(path: output.path, types: output.types) } catch {
+            do { try writer.addOutput(path: output.path, types: types ?? output.types) } catch {
                 throw ConfigurationError("\(output.key).path: \(error.description)")
             }
         }
@@ -38,7 +38,7 @@ public final class OutputAssembly {
             let torn = spool.counters.tornRecords
             if torn > 0 { notices.append("spool \(settings.spoolDirectory): skipped \(torn) torn record(s) left by a crash") }
             let output = writer.addSyslogOutput(name: settings.name, encoder: SyslogEncoder(hostname: configuration.sensorName, facility: settings.facility),
-                                                spool: spool, types: settings.types)
+                                                spool: spool, types: types ?? settings.types)
             do {
                 output.forwarder = try SyslogForwarder(host: settings.host, port: settings.port, spool: spool, transport: settings.transport)
             } catch {

@@ -183,6 +183,7 @@ public final class EveWriter: EventSink {
         line.removeAll()
         formatter.render(context, body, into: line)
         linesByKind[EventTypeSet.index(kind)] += 1
+        var keptAfterLoss: [SyslogOutput] = []  // empty (no allocation) but after drops
         line.withUnsafeBytes { rendered in
             for file in files where file.types.contains(kind) {
                 file.buffer.append(rendered)
@@ -194,10 +195,12 @@ public final class EveWriter: EventSink {
             for output in syslogOutputs where output.types.contains(kind) {
                 output.lines += 1
                 let kept = output.encoder.spool(line: withoutNewline, body: body, timestamp: context.timestamp, into: output.spool)
-                // Room again after drops: a loss record tells the SOC where the hole is.
-                if kept { reportSpoolLoss(output, at: context.timestamp) }
+                if kept && output.spool.hasLoss { keptAfterLoss.append(output) }
             }
         }
+        // Room again after drops: a loss record tells the SOC where the hole is (rendered after
+        // this line has gone everywhere: it reuses the line buffer).
+        for output in keptAfterLoss { reportSpoolLoss(output, at: context.timestamp) }
     }
 
     /// The `events` breakdown: lines rendered by event type.

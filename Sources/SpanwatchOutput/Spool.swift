@@ -205,6 +205,9 @@ public final class Spool: @unchecked Sendable {
         return true
     }
 
+    /// Drops not yet reported by a loss record (capture thread).
+    public var hasLoss: Bool { lossAlerts > 0 || lossOther > 0 }
+
     /// Drops since the last call (for a loss record), once a record fits again.
     public func takeLoss() -> (alerts: UInt64, other: UInt64)? {
         guard lossAlerts > 0 || lossOther > 0 else { return nil }

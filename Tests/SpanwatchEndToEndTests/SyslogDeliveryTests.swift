@@ -383,6 +383,24 @@ enum SequenceReservationBlock { static let size = 10_000 }
     }
 }
 
+extension OutputFanOutTests {
+    /// `--types` on the command line takes the place of each output's own types.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: LiveCaptureTests.binary), "needs a built spanwatch"))
+    func typesOnTheCommandLineWin() throws {
+        let (directory, _) = SyslogDeliveryTests.workspace("types-override")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/spanwatch.yaml"
+        try "version: 1\noutputs:\n  eve:\n    - path: \(directory)/a.json\n    - path: \(directory)/b.json\n      types: [alert]\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let run = try LiveCaptureTests.run([LiveCaptureTests.binary, "run", "-r", capture, "-c", config, "--types", "flow"])
+        #expect(run.status == 0, "\(run.errors)")
+        let a = SyslogDeliveryTests.lines(directory + "/a.json")
+        #expect(a.count > 50 && a.allSatisfy { $0.contains("\"event_type\":\"flow\"") })
+        #expect(SyslogDeliveryTests.lines(directory + "/b.json") == a)
+    }
+}
+
 /// SIGTERM with the receiver away: the drain waits (up to drain_timeout) for it; a second
 /// SIGTERM ends the wait at once. Exit 0 either way; what was not sent stays spooled.
 @Suite(.serialized) struct StopDrainTests {
