@@ -185,10 +185,12 @@ public final class EveWriter: EventSink {
         linesByKind[EventTypeSet.index(kind)] += 1
         var keptAfterLoss: [SyslogOutput] = []  // empty (no allocation) but after drops
         line.withUnsafeBytes { rendered in
+            // Alerts are written at once (an analyst tails the file); other lines in blocks.
+            let urgent = kind == .alert
             for file in files where file.types.contains(kind) {
                 file.buffer.append(rendered)
                 file.lines += 1
-                if file.buffer.count >= EveWriter.flushThreshold { file.flush() }
+                if urgent || file.buffer.count >= EveWriter.flushThreshold { file.flush() }
             }
             guard !syslogOutputs.isEmpty else { return }
             let withoutNewline = UnsafeRawBufferPointer(rebasing: rendered[0..<(rendered.count - 1)])
@@ -247,8 +249,11 @@ public final class EveWriter: EventSink {
         files.compactMap { $0.reopen() }
     }
 
+    /// Everything gathered goes out: the files' buffers, the spools' blocks. The capture loop
+    /// calls it every second, so no line waits longer on a quiet link.
     public func flush() {
         for file in files { file.flush() }
+        for output in syslogOutputs { output.spool.flush() }
     }
 }
 

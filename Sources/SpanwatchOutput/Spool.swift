@@ -66,11 +66,17 @@ public final class Spool: @unchecked Sendable {
 
     let shared: Mutex<Shared>
     private var descriptor: Int32 = -1
-    /// The disk refused the last append (capture thread only).
+    /// The disk refused the last block (capture thread only).
     private var lastAppendFailed = false
-    /// A record's header and the writev vector, reused by every append.
-    private let header = UnsafeMutablePointer<UInt8>.allocate(capacity: Spool.headerLength)
-    private let iov = UnsafeMutablePointer<iovec>.allocate(capacity: 2)
+    /// Records gathered for the next write (capture thread only): bytes, records by class,
+    /// and when the first was added.
+    static let batchBytes = 64 * 1024
+    private var batch = UnsafeMutableRawPointer.allocate(byteCount: Spool.batchBytes + 16 * 1024, alignment: 8)
+    private var batchCapacity = Spool.batchBytes + 16 * 1024
+    private var batchCount = 0
+    private var batchAlerts = 0
+    private var batchOther = 0
+    private var batchStartedAt = 0.0
     private var lastSync = 0.0
     private var unsynced = false
     /// Drops not yet reported by a loss record.
@@ -127,10 +133,10 @@ public final class Spool: @unchecked Sendable {
     }
 
     deinit {
+        flush()
         sync()
         if descriptor >= 0 { close(descriptor) }
-        header.deallocate()
-        iov.deallocate()
+        batch.deallocate()
     }
 
     public var counters: Counters { shared.withLock { $0.counters } }
@@ -138,69 +144,119 @@ public final class Spool: @unchecked Sendable {
     // MARK: Writing (the capture thread)
 
     /// Appends one record, or drops it when the spool is full (see the type's note). Returns
-    /// whether it was kept.
+    /// whether it was kept. Records are gathered in memory and written in blocks (one write
+    /// for up to `batchBytes`); an alert is written at once, with what came before it, and so
+    /// is a batch older than a second (the caller's periodic `flush` covers a quiet link). A
+    /// block the disk refuses is dropped whole and counted.
     @discardableResult
     public func append(_ payload: UnsafeRawBufferPointer, class recordClass: RecordClass) -> Bool {
         let size = Spool.headerLength + payload.count
-        let (accepted, rotate) = shared.withLock { state -> (Bool, Bool) in
+        let now = clock()
+        if batchCount > 0 && now - batchStartedAt >= 1 { flush() }
+        let (accepted, full, rotate) = shared.withLock { state -> (Bool, Bool, Bool) in
             let limit = recordClass == .alert ? maximumBytes : maximumBytes / 5 * 4
-            guard state.counters.bytesOnDisk + size <= limit else {
+            guard state.counters.bytesOnDisk + batchCount + size <= limit else {
                 if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
-                return (false, false)
+                return (false, false, false)
             }
-            guard state.writeLength > 0 else { return (true, false) }
+            let pending = state.writeLength + batchCount
+            guard pending > 0 else { return (true, false, false) }
             // A new segment when this one is full, or when all of it is delivered and it is big
             // or the disk refused the last write: the delivered one is deleted at once, which
             // is what frees a full disk.
-            let delivered = state.committed == Cursor(segment: state.writeSegment, offset: state.writeLength)
-            return (true, state.writeLength + size > segmentBytes || delivered && (lastAppendFailed || state.writeLength >= segmentBytes / 8))
+            let delivered = batchCount == 0 && state.committed == Cursor(segment: state.writeSegment, offset: state.writeLength)
+            return (true, pending + size > segmentBytes, delivered && (lastAppendFailed || state.writeLength >= segmentBytes / 8))
         }
         guard accepted else {
             if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
             return false
         }
-        if rotate { startSegment() }
+        if full {
+            flush()
+            if shared.withLock({ $0.writeLength }) > 0 { startSegment() }
+        } else if rotate {
+            startSegment()
+        }
+        if batchCount + size > batchCapacity {
+            // A record larger than the block: the block grows to hold it (kept for the next).
+            flush()
+            if size > batchCapacity {
+                let larger = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+                batch.deallocate()
+                batch = larger
+                batchCapacity = size
+            }
+        }
+        if batchCount == 0 { batchStartedAt = now }
+        let record = batch + batchCount
+        let length = UInt32(payload.count)
+        let crc = CRC32.checksum(payload)
+        for index in 0..<4 { record.storeBytes(of: UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))), toByteOffset: index, as: UInt8.self) }
+        record.storeBytes(of: recordClass.rawValue, toByteOffset: 4, as: UInt8.self)
+        for index in 0..<4 { record.storeBytes(of: UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))), toByteOffset: 5 + index, as: UInt8.self) }
+        if let source = payload.baseAddress, payload.count > 0 { (record + Spool.headerLength).copyMemory(from: source, byteCount: payload.count) }
+        batchCount += size
+        if recordClass == .alert { batchAlerts += 1 } else { batchOther += 1 }
+        if recordClass == .alert {
+            return flush()  // an alert's fate is known at once
+        }
+        if batchCount >= Spool.batchBytes { flush() }
+        return true
+    }
+
+    /// Writes the gathered records (one write), and fsyncs if the sync interval has passed.
+    /// Returns false when the disk refused them (dropped and counted; a partial write is cut).
+    @discardableResult
+    public func flush() -> Bool {
+        guard batchCount > 0 else { return true }
+        defer {
+            batchCount = 0
+            batchAlerts = 0
+            batchOther = 0
+        }
         if descriptor < 0 {
             // The segment could not be opened (no space, no inode): try again now.
             let segment = shared.withLock { $0.writeSegment }
             descriptor = open(Spool.path(directory, segment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         }
-        let length = UInt32(payload.count)
-        let crc = CRC32.checksum(payload)
-        for index in 0..<4 { header[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
-        header[4] = recordClass.rawValue
-        for index in 0..<4 { header[5 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
-        // Header and payload in one writev, from memory owned here: nothing allocated per record.
-        iov[0] = iovec(iov_base: UnsafeMutableRawPointer(header), iov_len: Spool.headerLength)
-        iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)
-        let written = writev(descriptor, iov, 2)
-        lastAppendFailed = written != size
-        guard written == size else {
-            // A short or failed write (disk full): count it as dropped, and cut what part of it
-            // reached the file, so that the next record follows the last whole one.
+        var written = 0
+        while written < batchCount {
+            let result = write(descriptor, batch + written, batchCount - written)
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { break }
+            written += result
+        }
+        lastAppendFailed = written != batchCount
+        guard written == batchCount else {
+            // The disk is full (or failing): the block is dropped, and what part of it reached
+            // the file is cut, so that the next block follows the last whole record.
             let whole = shared.withLock { state in
-                if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
-                state.counters.writeFailures += 1
+                state.counters.droppedAlerts += UInt64(batchAlerts)
+                state.counters.droppedOther += UInt64(batchOther)
+                state.counters.writeFailures += UInt64(batchAlerts + batchOther)
                 return state.writeLength
             }
             if written > 0 { ftruncate(descriptor, off_t(whole)) }
-            if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }
+            lossAlerts += UInt64(batchAlerts)
+            lossOther += UInt64(batchOther)
             return false
         }
-        let now = clock()
+        let started = batchStartedAt
+        let records = UInt64(batchAlerts + batchOther)
         shared.withLock { state in
-            if state.marks.isEmpty || now - state.marks[state.marks.count - 1].time >= 1 {
+            if state.marks.isEmpty || started - state.marks[state.marks.count - 1].time >= 1 {
                 if state.marks.count >= Spool.maximumMarks {
                     state.marks = state.marks.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
                 }
-                state.marks.append((Cursor(segment: state.writeSegment, offset: state.writeLength), now))
+                state.marks.append((Cursor(segment: state.writeSegment, offset: state.writeLength), started))
             }
-            state.writeLength += size
+            state.writeLength += written
             state.segmentLengths[state.writeSegment] = state.writeLength
-            state.counters.bytesOnDisk += size
-            state.counters.appended += 1
+            state.counters.bytesOnDisk += written
+            state.counters.appended += records
         }
         unsynced = true
+        let now = clock()
         if now - lastSync >= syncInterval { sync(now: now) }
         return true
     }
@@ -224,7 +280,11 @@ public final class Spool: @unchecked Sendable {
         shared.withLock { state in if state.counters.droppedAlerts > 0 { state.counters.droppedAlerts -= 1 } }
     }
 
-    public func sync() { sync(now: clock()) }
+    /// Writes what is gathered and fsyncs.
+    public func sync() {
+        flush()
+        sync(now: clock())
+    }
 
     private func sync(now: Double) {
         lastSync = now
@@ -439,16 +499,45 @@ func textOf(_ buffer: [CChar]) -> String {
 }
 
 /// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib computes it.
+/// CRC-32 (IEEE 802.3, reflected 0xEDB88320: zlib's), eight bytes a step (slicing-by-8).
 public enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { value in
-        var crc = UInt32(value)
-        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        return crc
-    }
+    /// Eight tables of 256: table k gives the CRC of a byte followed by k zero bytes.
+    nonisolated(unsafe) static let tables: UnsafePointer<UInt32> = {
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 256)
+        for value in 0..<256 {
+            var crc = UInt32(value)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            tables[value] = crc
+        }
+        for value in 0..<256 {
+            for k in 1..<8 {
+                let previous = tables[(k - 1) * 256 + value]
+                tables[k * 256 + value] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return UnsafePointer(tables)
+    }()
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard var position = bytes.baseAddress else { return 0 }
+        let t = tables
+        var remaining = bytes.count
         var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        while remaining >= 8 {
+            let low = UInt32(littleEndian: position.loadUnaligned(as: UInt32.self)) ^ crc
+            let high = UInt32(littleEndian: position.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            crc = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+                ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
+                ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
+                ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+            position += 8
+            remaining -= 8
+        }
+        while remaining > 0 {
+            crc = t[Int((crc ^ UInt32(position.load(as: UInt8.self))) & 0xFF)] ^ (crc >> 8)
+            position += 1
+            remaining -= 1
+        }
         return ~crc
     }
 }

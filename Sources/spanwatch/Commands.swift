@@ -167,6 +167,7 @@ struct Run: ParsableCommand {
             summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration,
                                                 everySecond: { status in
                 let now = CaptureRunner.monotonicSeconds()
+                writer.flush()  // no line waits more than a second in a buffer
                 let stats = StatsReport.make(processor: processor, policy: assembly.policy, interfaces: status, outputs: outputs,
                                              uptime: Int64(now - started))
                 let down = status.filter { !$0.capturing }.map { "\($0.name): not capturing" }

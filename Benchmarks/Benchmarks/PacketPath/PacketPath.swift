@@ -8,6 +8,7 @@
 //   has 3 flows, and the count must stay at that order however many packets it holds.
 // - PacketProcessor + EVE: the same, rendering every event as an EVE line into a buffer.
 import Benchmark
+import Foundation
 import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchOutput
@@ -153,6 +154,29 @@ let benchmarks: @Sendable () -> Void = {
         feed(processor)
         benchmark.stopMeasurement()
         blackHole(sink.buffer.count)
+    }
+
+    // The daemon's output path: every event rendered once and fanned out to two EVE files
+    // (/dev/null, one taking alerts alone) and a syslog spool on disk (no receiver).
+    Benchmark("PacketProcessor + EveWriter: two files and a syslog spool (sample capture)") { benchmark in
+        let directory = "/tmp/spanwatch-bench-spool-\(getpid())"
+        defer {
+            if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+                for entry in entries { unlink(directory + "/" + entry) }
+            }
+            rmdir(directory)
+        }
+        guard let spool = try? Spool(directory: directory, maximumBytes: 256 << 20) else { return }
+        let writer = EveWriter(formatter: EveFormatter(sensorName: "bench", types: nil))
+        try? writer.addOutput(path: "/dev/null")
+        try? writer.addOutput(path: "/dev/null", types: ["alert"])
+        writer.addSyslogOutput(name: "syslog:bench:601", encoder: SyslogEncoder(hostname: "bench"), spool: spool)
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: writer)
+        benchmark.startMeasurement()
+        feed(processor)
+        writer.flush()
+        benchmark.stopMeasurement()
+        blackHole(spool.pendingBytes)
     }
 
     /// The engine with the policy layer in front of a dropping sink, optionally monitoring with a baseline.
