@@ -452,7 +452,7 @@ struct ConfigReader {
         return [node]
     }
 
-    /// An `types:` list of event types, each checked.
+    /// A `types:` list of event types, each checked.
     func eventTypes(_ node: Node, path: String) throws(ConfigurationError) -> Set<String> {
         let types = try stringList(node, path: path)
         for type in types where !SpanwatchConfiguration.knownEventTypes.contains(type) {

@@ -97,6 +97,7 @@ final class TLSClient {
         _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
         defer { _ = fcntl(descriptor, F_SETFL, flags) }
         var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        ERR_clear_error()  // SSL_get_error reads the thread's error queue: start it empty
         for _ in 0..<64 {
             let got = withUnsafeMutableBytes(of: &buffer) { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
             if got > 0 { continue }
