@@ -66,25 +66,3 @@ public enum StatsReport {
         return StatsEvent(uptime: uptime, sections: sections)
     }
 }
-
-/// Readiness while the kernel drops: an interface whose drop counters rose within the last
-/// `window` seconds is named (the sensor is blind to part of the traffic right now).
-public final class KernelDropWatch {
-    let window: Double
-    private var last: [String: (drops: UInt64, rose: Double?)] = [:]
-
-    public init(window: Double = 60) { self.window = window }
-
-    public func problems(_ interfaces: [InterfaceStatus], now: Double) -> [String] {
-        var out: [String] = []
-        for interface in interfaces {
-            let drops = interface.kernel.drops + interface.kernel.interfaceDrops
-            var entry = last[interface.name] ?? (0, nil)
-            if drops > entry.drops { entry.rose = now }
-            entry.drops = drops
-            last[interface.name] = entry
-            if let rose = entry.rose, now - rose < window { out.append("\(interface.name): the kernel dropped packets in the last \(Int(window)) s") }
-        }
-        return out
-    }
-}

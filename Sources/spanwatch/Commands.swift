@@ -163,7 +163,7 @@ struct Run: ParsableCommand {
             let baselinePath = baseline ?? configuration.baselinePath
             let started = CaptureRunner.monotonicSeconds()
             var lastStats = started
-            let dropWatch = KernelDropWatch()
+            let health = CaptureHealth()
             summary = try CaptureRunner.runLive(interfaces, options: options, filter: filter, processor: processor, duration: duration,
                                                 everySecond: { status in
                 let now = CaptureRunner.monotonicSeconds()
@@ -172,7 +172,7 @@ struct Run: ParsableCommand {
                                              uptime: Int64(now - started))
                 let down = status.filter { !$0.capturing }.map { "\($0.name): not capturing" }
                 metrics?.publish(stats, capturing: down.count < status.count,
-                                 problems: down + dropWatch.problems(status, now: now) + outputs.readinessProblems)
+                                 problems: down + health.problems(status, engine: processor.counters, now: now) + outputs.readinessProblems)
                 if configuration.statsInterval > 0 && now - lastStats >= Double(configuration.statsInterval) {
                     lastStats = now
                     writer.emit(EventContext(timestamp: processor.now, pcapCount: 0, interface: nil, flow: nil), .stats(stats))
