@@ -93,7 +93,7 @@ public final class OutputAssembly {
             instances.append((output.name, [
                 ("lines", output.lines), ("spooled", s.appended), ("dropped_alerts", s.droppedAlerts), ("dropped_events", s.droppedOther),
                 ("pending_bytes", UInt64(s.bytesOnDisk)), ("oldest_pending_seconds", UInt64(output.spool.oldestPendingAge)),
-                ("torn_records", s.tornRecords), ("write_failures", s.writeFailures), ("corrupt_records", s.corruptRecords), ("delivered", f.delivered), ("connects", f.connects), ("failures", f.failures),
+                ("torn_records", s.tornRecords), ("write_failures", s.writeFailures), ("held_alerts", UInt64(s.heldAlerts)), ("corrupt_records", s.corruptRecords), ("delivered", f.delivered), ("connects", f.connects), ("failures", f.failures),
                 ("connected", f.connected ? 1 : 0),
             ]))
         }
@@ -125,7 +125,8 @@ public final class OutputAssembly {
             let c = forwarder.counters
             let s = output.spool.counters
             var line = "\(output.name): \(c.delivered) records sent, \(output.spool.pendingBytes) bytes left in the spool"
-            if s.droppedAlerts + s.droppedOther > 0 { line += ", spool full: \(s.droppedAlerts) alerts and \(s.droppedOther) events dropped" }
+            if s.droppedAlerts + s.droppedOther > 0 { line += ", dropped (spool or disk full): \(s.droppedAlerts) alerts and \(s.droppedOther) events" }
+            if s.heldAlerts > 0 { line += ", \(s.heldAlerts) alerts lost with the process: the disk refused them" }
             if c.failures > 0 { line += ", \(c.failures) connection failures" + (c.lastError.map { " (last: \($0))" } ?? "") }
             lines.append(line)
         }

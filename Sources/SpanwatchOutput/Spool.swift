@@ -36,6 +36,8 @@ public final class Spool: @unchecked Sendable {
         public var tornRecords: UInt64 = 0
         /// Appends the disk refused (full, or an I/O error): each is also a drop.
         public var writeFailures: UInt64 = 0
+        /// Alerts the disk refused, held in memory until it takes them (now).
+        public var heldAlerts = 0
         /// Records whose checksum did not match when read for delivery: skipped, never sent.
         public var corruptRecords: UInt64 = 0
         public var bytesOnDisk: Int = 0
@@ -77,6 +79,11 @@ public final class Spool: @unchecked Sendable {
     private var batchAlerts = 0
     private var batchOther = 0
     private var batchStartedAt = 0.0
+    /// Alerts the disk refused, waiting to be written first (capture thread only).
+    private var held: UnsafeMutableRawPointer? = nil
+    private var heldCount = 0
+    private var heldRecords = 0
+    private var heldSince = 0.0
     private var lastSync = 0.0
     private var unsynced = false
     /// Drops not yet reported by a loss record.
@@ -137,6 +144,7 @@ public final class Spool: @unchecked Sendable {
         sync()
         if descriptor >= 0 { close(descriptor) }
         batch.deallocate()
+        held?.deallocate()
     }
 
     public var counters: Counters { shared.withLock { $0.counters } }
@@ -155,7 +163,7 @@ public final class Spool: @unchecked Sendable {
         if batchCount > 0 && now - batchStartedAt >= 1 { flush() }
         let (accepted, full, rotate) = shared.withLock { state -> (Bool, Bool, Bool) in
             let limit = recordClass == .alert ? maximumBytes : maximumBytes / 5 * 4
-            guard state.counters.bytesOnDisk + batchCount + size <= limit else {
+            guard state.counters.bytesOnDisk + heldCount + batchCount + size <= limit else {
                 if recordClass == .alert { state.counters.droppedAlerts += 1 } else { state.counters.droppedOther += 1 }
                 return (false, false, false)
             }
@@ -198,51 +206,61 @@ public final class Spool: @unchecked Sendable {
         batchCount += size
         if recordClass == .alert { batchAlerts += 1 } else { batchOther += 1 }
         if recordClass == .alert {
-            return flush()  // an alert's fate is known at once
+            // An alert's fate is known at once: written, or held in memory while the disk is full.
+            let dropped = shared.withLock { $0.counters.droppedAlerts }
+            flush()
+            return shared.withLock { $0.counters.droppedAlerts } == dropped
         }
         if batchCount >= Spool.batchBytes { flush() }
         return true
     }
 
     /// Writes the gathered records (one write), and fsyncs if the sync interval has passed.
-    /// Returns false when the disk refused them (dropped and counted; a partial write is cut).
+    /// When the disk refuses them, events are dropped (counted) and alerts wait in memory (up
+    /// to `heldLimit` bytes) to go first at the next write; a partial write is cut. Returns
+    /// false when something was dropped.
     @discardableResult
     public func flush() -> Bool {
-        guard batchCount > 0 else { return true }
+        guard batchCount > 0 || heldCount > 0 else { return true }
         defer {
             batchCount = 0
             batchAlerts = 0
             batchOther = 0
         }
+        if lastAppendFailed { rotateIfDelivered() }
         if descriptor < 0 {
             // The segment could not be opened (no space, no inode): try again now.
             let segment = shared.withLock { $0.writeSegment }
             descriptor = open(Spool.path(directory, segment), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         }
+        // Alerts held back by a full disk go first: they are older than the batch.
+        if heldCount > 0 {
+            guard writeBlock(held!, count: heldCount, records: heldRecords, started: heldSince) else { return refuseBatch() }
+            shared.withLock { $0.counters.heldAlerts = 0 }
+            heldCount = 0
+            heldRecords = 0
+        }
+        guard batchCount > 0 else { return true }
+        guard writeBlock(batch, count: batchCount, records: batchAlerts + batchOther, started: batchStartedAt) else { return refuseBatch() }
+        return true
+    }
+
+    /// One write of whole records at the end of the segment; on failure, what part of it reached
+    /// the file is cut, so that the next block follows the last whole record.
+    private func writeBlock(_ block: UnsafeMutableRawPointer, count: Int, records: Int, started: Double) -> Bool {
         var written = 0
-        while written < batchCount {
-            let result = write(descriptor, batch + written, batchCount - written)
+        while written < count {
+            let result = write(descriptor, block + written, count - written)
             if result < 0 && errno == EINTR { continue }
             guard result > 0 else { break }
             written += result
         }
-        lastAppendFailed = written != batchCount
-        guard written == batchCount else {
-            // The disk is full (or failing): the block is dropped, and what part of it reached
-            // the file is cut, so that the next block follows the last whole record.
-            let whole = shared.withLock { state in
-                state.counters.droppedAlerts += UInt64(batchAlerts)
-                state.counters.droppedOther += UInt64(batchOther)
-                state.counters.writeFailures += UInt64(batchAlerts + batchOther)
-                return state.writeLength
-            }
+        lastAppendFailed = written != count
+        guard written == count else {
+            let whole = shared.withLock { $0.writeLength }
             if written > 0 { ftruncate(descriptor, off_t(whole)) }
-            lossAlerts += UInt64(batchAlerts)
-            lossOther += UInt64(batchOther)
             return false
         }
-        let started = batchStartedAt
-        let records = UInt64(batchAlerts + batchOther)
         shared.withLock { state in
             if state.marks.isEmpty || started - state.marks[state.marks.count - 1].time >= 1 {
                 if state.marks.count >= Spool.maximumMarks {
@@ -253,13 +271,59 @@ public final class Spool: @unchecked Sendable {
             state.writeLength += written
             state.segmentLengths[state.writeSegment] = state.writeLength
             state.counters.bytesOnDisk += written
-            state.counters.appended += records
+            state.counters.appended += UInt64(records)
         }
         unsynced = true
         let now = clock()
         if now - lastSync >= syncInterval { sync(now: now) }
         return true
     }
+
+    /// The disk refused the batch: its events are dropped, its alerts are held in memory while
+    /// there is room (past that, dropped too). Every drop is counted and owed a loss record.
+    private func refuseBatch() -> Bool {
+        var offset = 0
+        var droppedAlerts = 0
+        var droppedOther = 0
+        while offset + Spool.headerLength <= batchCount {
+            let size = Spool.headerLength + Int(batch.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+            let isAlert = batch.load(fromByteOffset: offset + 4, as: UInt8.self) == RecordClass.alert.rawValue
+            if isAlert && heldCount + size <= Spool.heldLimit {
+                if held == nil { held = UnsafeMutableRawPointer.allocate(byteCount: Spool.heldLimit, alignment: 8) }
+                if heldCount == 0 { heldSince = batchStartedAt }
+                (held! + heldCount).copyMemory(from: batch + offset, byteCount: size)
+                heldCount += size
+                heldRecords += 1
+            } else if isAlert {
+                droppedAlerts += 1
+            } else {
+                droppedOther += 1
+            }
+            offset += size
+        }
+        let heldNow = heldRecords
+        shared.withLock { state in
+            state.counters.droppedAlerts += UInt64(droppedAlerts)
+            state.counters.droppedOther += UInt64(droppedOther)
+            state.counters.writeFailures += UInt64(droppedAlerts + droppedOther)
+            state.counters.heldAlerts = heldNow
+        }
+        lossAlerts += UInt64(droppedAlerts)
+        lossOther += UInt64(droppedOther)
+        return droppedAlerts + droppedOther == 0
+    }
+
+    /// After a refused write: if everything written is delivered, start a new segment (which
+    /// deletes the delivered one): that is what gives a full disk its space back.
+    private func rotateIfDelivered() {
+        let delivered = shared.withLock { state in
+            state.writeLength > 0 && state.committed == Cursor(segment: state.writeSegment, offset: state.writeLength)
+        }
+        if delivered { startSegment() }
+    }
+
+    /// Alert bytes a full disk may hold back in memory.
+    static let heldLimit = 1 << 20
 
     /// Drops not yet reported by a loss record (capture thread).
     public var hasLoss: Bool { lossAlerts > 0 || lossOther > 0 }
@@ -294,7 +358,7 @@ public final class Spool: @unchecked Sendable {
     }
 
     private func startSegment() {
-        sync()
+        sync(now: clock())  // fsync only: what is gathered is the caller's to write
         if descriptor >= 0 { close(descriptor) }
         let (next, finished) = shared.withLock { state -> (UInt64, UInt64?) in
             let previous = state.writeSegment

@@ -191,9 +191,9 @@ import Glibc
         return true
     }()
 
-    /// The disk fills before the spool's cap: appends fail cleanly and are counted as drops, a
-    /// partly written record is cut (nothing after it is misread), and once delivery frees
-    /// space, appends work again.
+    /// The disk fills before the spool's cap: refused events are counted as drops, a partly
+    /// written block is cut (nothing after it is misread), a refused alert waits in memory, and
+    /// once delivery frees space, the held alert is written first and appends work again.
     @Test(.enabled(if: canMountTmpfs, "needs root with CAP_SYS_ADMIN to mount a small tmpfs"))
     func aFullDiskDropsCleanlyAndRecovers() throws {
         let path = Self.directory("enospc")
@@ -226,24 +226,29 @@ import Glibc
         #expect(stored.count == kept + 1 && indices.count == kept && indices == indices.sorted())
         #expect(stored.last?.payload == Self.record(7777))
         #expect(spool.counters.corruptRecords == 0)
-        // Everything delivered as it comes until the disk refuses again; that refusal makes
-        // the next append start a segment and delete the delivered one, so there is room again.
+        // Everything delivered as it comes until the disk refuses again: the refused alert
+        // waits in memory (not dropped). The next write finds all that is on disk delivered,
+        // starts a segment and deletes the delivered one, so there is room again; the held
+        // alert goes first.
         var cursor = stored.last!.next
         spool.commit(cursor)
-        var refusedAgain = false
+        var heldIndex: Int? = nil
         for index in 0..<60 {
-            guard Self.append(spool, large(20_000 + index), .alert) else {
-                refusedAgain = true
+            #expect(Self.append(spool, large(20_000 + index), .alert))  // written or held: kept either way
+            if spool.counters.heldAlerts > 0 {
+                heldIndex = 20_000 + index
                 break
             }
             cursor = spool.read(from: cursor, maximumBytes: 1 << 20).last!.next
             spool.commit(cursor)
         }
-        #expect(refusedAgain)
+        #expect(heldIndex != nil && spool.counters.heldAlerts == 1 && spool.counters.droppedAlerts == 0)
+        #expect(spool.flush())
+        #expect(spool.counters.heldAlerts == 0)
         #expect(Self.append(spool, Self.record(9999), .alert))
         #expect(Self.append(spool, large(10000), .alert))
         let after = spool.read(from: spool.committed, maximumBytes: 1 << 30)
-        #expect(after.map(\.payload) == [Self.record(9999), large(10000)])
+        #expect(after.map(\.payload) == [large(heldIndex ?? 0), Self.record(9999), large(10000)])
         #expect(spool.pendingBytes == after.reduce(0) { $0 + $1.payload.count + 9 })
     }
 
