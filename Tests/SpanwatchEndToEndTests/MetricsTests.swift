@@ -32,18 +32,24 @@ import Testing
         return (status, String(text[split.upperBound...]))
     }
 
+    /// `spanwatch run -i lo` with this config for a few seconds, EVE to /dev/null.
+    static func capture(config: String, seconds: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveCaptureTests.binary)
+        process.arguments = ["run", "-i", "lo", "-c", config, "--duration", String(seconds), "--eve", "/dev/null"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     @Test(.enabled(if: canRun, "needs root (live capture on lo) and a built spanwatch"))
     func scrapesAreValidAndCountersOnlyRise() throws {
         let port = 30000 + Int(ProcessInfo.processInfo.processIdentifier % 20000)
         let config = NSTemporaryDirectory() + "spanwatch-metrics-\(port).yaml"
         try "version: 1\nmetrics:\n  listen: 127.0.0.1:\(port)\n".write(toFile: config, atomically: true, encoding: .utf8)
         defer { unlink(config) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LiveCaptureTests.binary)
-        process.arguments = ["run", "-i", "lo", "-c", config, "--duration", "6", "--eve", "/dev/null"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.capture(config: config, seconds: 6)
         defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
         var previous: [String: Double] = [:]
         var scrapes = 0
@@ -97,6 +103,40 @@ import Testing
         #expect(Self.get("/healthz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/readyz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/nope", port: port)?.status == "HTTP/1.0 404 Not Found")
+    }
+
+    /// A syslog receiver that is not there: `/readyz` says so by name, and the output's gauges
+    /// are in the metrics under its label.
+    @Test(.enabled(if: canRun, "needs root (live capture on lo) and a built spanwatch"))
+    func readinessNamesAnAbsentReceiver() throws {
+        let port = 30000 + Int((ProcessInfo.processInfo.processIdentifier + 7) % 20000)
+        let (directory, receiverPort) = SyslogDeliveryTests.workspace("ready")  // nobody listens there
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/spanwatch.yaml"
+        try """
+        version: 1
+        metrics:
+          listen: 127.0.0.1:\(port)
+        outputs:
+          syslog:
+            address: 127.0.0.1:\(receiverPort)
+            spool: \(directory)/spool
+            drain_timeout: 0s
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = try Self.capture(config: config, seconds: 5)
+        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 2.5)
+        let readiness = Self.get("/readyz", port: port)
+        #expect(readiness?.status == "HTTP/1.0 503 Service Unavailable")
+        #expect(readiness?.body == "syslog:127.0.0.1:\(receiverPort): receiver not connected\n", "\(String(describing: readiness))")
+        let metrics = Self.get("/metrics", port: port)?.body ?? ""
+        let label = "{output=\"syslog:127.0.0.1:\(receiverPort)\"}"
+        #expect(metrics.contains("spanwatch_output_connected\(label) 0\n"), "\(metrics)")
+        #expect(metrics.contains("spanwatch_output_pending_bytes\(label) "))
+        #expect(metrics.contains("spanwatch_output_oldest_pending_seconds\(label) "))
+        #expect(metrics.contains("# TYPE spanwatch_output_failures_total counter\n"))
+        #expect(metrics.contains("spanwatch_output_lines_total{output=\"eve:/dev/null\"} "))
     }
 
     /// `seq` is monotonic per sensor: a live run restarted with the same state directory goes on
