@@ -153,6 +153,7 @@ public final class MetricsServer: @unchecked Sendable {
         }
         if let uptime = snapshot.stats?.uptime { out += "# TYPE spanwatch_uptime_seconds gauge\nspanwatch_uptime_seconds \(uptime)\n" }
         out += "# TYPE spanwatch_up gauge\nspanwatch_up \(snapshot.capturing ? 1 : 0)\n"
+        out += "# TYPE spanwatch_build_info gauge\nspanwatch_build_info{version=\"\(labelValue(SpanwatchVersion.string))\"} 1\n"
         out += "# TYPE spanwatch_metrics_scrapes_total counter\nspanwatch_metrics_scrapes_total \(scrapes)\n"
         return out
     }

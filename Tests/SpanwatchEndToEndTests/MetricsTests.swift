@@ -1,4 +1,5 @@
 import Foundation
+import SpanwatchApp
 import Testing
 
 /// The metrics endpoint scraped again and again during a live run: valid Prometheus text
@@ -100,6 +101,7 @@ import Testing
         #expect(previous[#"spanwatch_events_written_total{event_type="flow"}"#] != nil)
         #expect(previous[#"spanwatch_output_lines_total{output="eve:/dev/null"}"#] != nil)
         #expect((previous["spanwatch_decoder_pkts_total"] ?? 0) > 0)
+        #expect(previous[#"spanwatch_build_info{version="\#(SpanwatchVersion.string)"}"#] == 1)
         #expect(Self.get("/healthz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/readyz", port: port)?.status == "HTTP/1.0 200 OK")
         #expect(Self.get("/nope", port: port)?.status == "HTTP/1.0 404 Not Found")
