@@ -11,13 +11,16 @@ import Glibc
 ///     u32 length (little endian) | u8 class | u32 CRC-32 of the payload | payload
 ///
 /// so a record torn by a crash (`kill -9`, power loss) is recognised and skipped when the spool
-/// reopens; `cursor` (written atomically) says how far delivery got. Data is fsynced at most
-/// every `syncInterval` and on close.
+/// reopens, and one damaged later is skipped when read; `cursor` (written atomically) says how
+/// far delivery got. Records are gathered in memory and written in blocks (64 KiB, or a second's
+/// worth; an alert at once); data is fsynced at most every `syncInterval` and on close. A
+/// segment wholly delivered is deleted, the one being written too once it is big.
 ///
 /// Full: protocol and flow events may fill 80 % of `maximumBytes`; past that they are dropped
 /// (counted) and the rest is kept for alerts (and loss records), which are dropped (counted)
-/// only past `maximumBytes`. The writer's owner reads `takeLoss()` to write a loss record into
-/// the stream once there is room again.
+/// only past `maximumBytes`. A full disk: events are dropped (counted), alerts wait in memory
+/// (up to `heldLimit`). The writer's owner reads `takeLoss()` to write a loss record into the
+/// stream once there is room again.
 public final class Spool: @unchecked Sendable {
     public enum RecordClass: UInt8, Sendable { case alert = 0, other = 1 }
 
@@ -34,7 +37,7 @@ public final class Spool: @unchecked Sendable {
         public var droppedOther: UInt64 = 0
         /// Records skipped at open because a crash tore them.
         public var tornRecords: UInt64 = 0
-        /// Appends the disk refused (full, or an I/O error): each is also a drop.
+        /// Records the disk refused (full, or an I/O error) and that were dropped.
         public var writeFailures: UInt64 = 0
         /// Alerts the disk refused, held in memory until it takes them (now).
         public var heldAlerts = 0
