@@ -2,7 +2,7 @@
 # Speed and memory on the shared benchmark capture, as ratios to the libpcap floor.
 # Runs, on the same file: the floor (../shared/bench/pcapfloor.c), ndpiReader, tshark, and
 # spanwatch `run` (protocol-event logging off: every PDU still parsed; flows and anomalies
-# written), `learn` (a baseline of the whole file), `run` again with that baseline and the
+# written), `run` with a syslog output too (spooled to disk), `learn` (a baseline of the whole file), `run` again with that baseline and the
 # sample config's zones loaded (every flow and operation checked), and `decode` (every event
 # written), all to /dev/null. Prints packets/s, the ratio
 # to the floor and peak RSS. A benchmark, not a test: numbers move with the machine.
@@ -26,6 +26,20 @@ cat > "$out/bench.yaml" <<'YAML'
 version: 1
 outputs:
   eve:
+    types: [alert, flow, anomaly, stats]
+YAML
+# The same output types, also to a syslog receiver that is not there: the spool's cost (every
+# record is written to disk; nothing is delivered). The spool is emptied before each run.
+cat > "$out/bench-syslog.yaml" <<YAML
+version: 1
+outputs:
+  eve:
+    types: [alert, flow, anomaly, stats]
+  syslog:
+    address: 127.0.0.1:9
+    spool: $PWD/$out/bench-spool
+    spool_size: 4GiB
+    drain_timeout: 0s
     types: [alert, flow, anomaly, stats]
 YAML
 # The documented sample's zones and conduits, plus the output types above.
@@ -54,6 +68,9 @@ measure() {  # name, command...
     measure tshark tshark -n -r "$pcap"
   fi
   measure spanwatch-run .build/release/spanwatch run -r "$pcap" -c "$out/bench.yaml" --eve /dev/null
+  rm -rf "$out/bench-spool"
+  measure spanwatch-run-syslog .build/release/spanwatch run -r "$pcap" -c "$out/bench-syslog.yaml" --eve /dev/null
+  rm -rf "$out/bench-spool"
   measure spanwatch-learn .build/release/spanwatch learn -r "$pcap" -c "$out/bench-zones.yaml" -o "$out/bench-baseline.yaml"
   measure spanwatch-run-baseline .build/release/spanwatch run -r "$pcap" -c "$out/bench-zones.yaml" -b "$out/bench-baseline.yaml" --eve /dev/null
   measure spanwatch-decode .build/release/spanwatch decode -r "$pcap"
