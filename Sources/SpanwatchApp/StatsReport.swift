@@ -33,7 +33,7 @@ public enum StatsReport {
         sections.append(StatsEvent.Section("flow", [
             "created": t.created, "active": UInt64(processor.table.active), "timed_out": t.timedOut, "closed": t.closed,
             "evicted_memcap": t.evicted, "evicted_closed": t.evictedClosed, "evicted_new": t.evictedNew,
-            "evicted_established": t.evictedEstablished, "shutdown": t.flushedAtShutdown, "peak_active": UInt64(t.peakActive),
+            "evicted_established": t.evictedEstablished, "shutdown": t.flushedAtShutdown, "reused": t.reused, "peak_active": UInt64(t.peakActive),
         ]))
         sections.append(StatsEvent.Section("tcp", ["reassembly_gaps": c.reassemblyGaps, "overlap_different_data": c.overlapsDifferent]))
         // Loss upstream of the kernel (a SPAN port drops in the switch): ACKed data never seen.

@@ -23,6 +23,8 @@ public struct FlowTableCounters: Sendable, Equatable {
     public var evictedClosed: UInt64 = 0
     public var evictedEstablished: UInt64 = 0
     public var flushedAtShutdown: UInt64 = 0
+    /// Closed TCP flows ended early because a new connection (SYN) reused their addresses and ports.
+    public var reused: UInt64 = 0
     public var peakActive: Int = 0
     public var peakMemory: Int = 0
     public var evicted: UInt64 { evictedNew + evictedClosed + evictedEstablished }
@@ -129,6 +131,13 @@ public final class FlowTable {
                 remove(flow, reason: list == .closed ? .closed : .timeout, onEnd: onEnd)
             }
         }
+    }
+
+    /// Ends a closing or closed TCP flow now: a SYN opened a new connection on its addresses and
+    /// ports (a client that binds a fixed source port, as many OT devices do, or port reuse).
+    public func endForReuse(_ flow: Flow, onEnd: (Flow, FlowEndReason) -> Void) {
+        counters.reused += 1
+        remove(flow, reason: .closed, onEnd: onEnd)
     }
 
     /// Ends every flow (shutdown or end of input), oldest first.

@@ -156,10 +156,11 @@ public final class PacketProcessor: AppEventEmitter {
         let key = FlowKey(frame: frame, sourceIsA: &sourceIsA)
         let flow: Flow
         let isNew: Bool
-        if let existing = table.lookup(key) {
+        if let existing = table.lookup(key), !opensNewConnection(on: existing) {
             flow = existing
             isNew = false
         } else {
+            if let reused = table.lookup(key) { table.endForReuse(reused, onEnd: endFlow) }
             flow = table.insert(key, onEnd: endFlow)
             initialize(flow, sourceIsA: sourceIsA, timestamp: timestamp)
             isNew = true
@@ -242,6 +243,17 @@ public final class PacketProcessor: AppEventEmitter {
         flow.communityIDSeed = configuration.communityIDSeed
         flow.id = PacketProcessor.flowId(key: flow.key, start: timestamp)
         flow.dnsName = dnsCache.name(for: flow.serverIP, now: timestamp)
+    }
+
+    /// A SYN (without ACK) on a TCP flow that has finished or is finishing (FIN or RST seen)
+    /// starts a new connection: the old flow ends (`closed`) and a new one begins, so that the
+    /// new connection's bytes are not taken for the old one's (its sequence numbers start over).
+    private func opensNewConnection(on flow: Flow) -> Bool {
+        guard frame.transport == .tcp, frame.tcpFlags.contains(.syn), !frame.tcpFlags.contains(.ack) else { return false }
+        switch flow.tcpState {
+        case .finWait, .closing, .closed: return true
+        case .none, .synSent, .synReceived, .established: return false
+        }
     }
 
     /// Orientation of a flow's first packet: SYN, then ICMP type, then ports.

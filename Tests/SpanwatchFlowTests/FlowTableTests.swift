@@ -151,6 +151,38 @@ final class CountingSink: EventSink {
         #expect(sink.modbus == 1)
     }
 
+    /// A client that reconnects from the same source port (many OT devices bind a fixed one)
+    /// right after closing: the closed flow ends and the new connection is a flow of its own,
+    /// whose requests are decoded (its sequence numbers start over; taken for the old flow's,
+    /// they would be old data and nothing would be seen).
+    @Test func aNewConnectionOnTheSamePortsIsANewFlow() {
+        let sink = CountingSink()
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: sink)
+        var factory = FrameFactory()
+        for round in 0..<3 {
+            let time = Int64(round) * 100
+            Self.openSession(processor, factory: &factory, port: 41000, time: time)
+            _ = factory.tcp(src: Self.hmi, dst: Self.plc, sport: 41000, dport: 502, seq: 113, ack: 912, flags: 0x11)
+            factory.feed(processor, time: time + 10)
+            _ = factory.tcp(src: Self.plc, dst: Self.hmi, sport: 502, dport: 41000, seq: 912, ack: 114, flags: 0x11)
+            factory.feed(processor, time: time + 11)
+            _ = factory.tcp(src: Self.hmi, dst: Self.plc, sport: 41000, dport: 502, seq: 114, ack: 913, flags: 0x10)
+            factory.feed(processor, time: time + 12)
+        }
+        #expect(sink.modbus == 3)
+        #expect(sink.flowRecords[.closed] == 2 && processor.table.counters.reused == 2)
+        processor.finish()
+        #expect(sink.flowRecords[.closed] == 3)  // the last one, closed, at the end of input
+        #expect(processor.table.counters.created == 3)
+        // A SYN retransmitted during the handshake is no new connection.
+        let again = PacketProcessor(configuration: EngineConfiguration(), sink: CountingSink())
+        for _ in 0..<2 {
+            _ = factory.tcp(src: Self.hmi, dst: Self.plc, sport: 42000, dport: 502, seq: 100, ack: 0, flags: 0x02)
+            factory.feed(again, time: 0)
+        }
+        #expect(again.table.counters.created == 1 && again.table.counters.reused == 0)
+    }
+
     @Test func interimRecordsForLongLivedFlows() {
         var configuration = EngineConfiguration()
         configuration.flowTable.interimInterval = 60
