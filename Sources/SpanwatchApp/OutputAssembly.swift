@@ -10,13 +10,16 @@ import Glibc
 public final class OutputAssembly {
     public let writer: EveWriter
     let syslogSettings: [SyslogOutputConfiguration]
+    /// The directory holding the `seq` reservation of a live run, when configured.
+    let stateDirectory: String?
     /// What opening the spools found and the caller should tell the operator.
     public private(set) var notices: [String] = []
 
     /// `eveOutputs`: the configuration's, or what `--eve` / `-l` put in their place. `types`
-    /// (`--types`) takes the place of every output's own types: the command line wins. `withSyslog: false` (decode) opens no spool. `live`:
-    /// `seq` continues from the state directory's reservation (offline runs start at 1, unless a
-    /// syslog spool holds a reservation: ids sent to a SIEM never repeat).
+    /// (`--types`) takes the place of every output's own types: the command line wins.
+    /// `withSyslog: false` (decode) opens no spool. `live`: `seq` continues from the state
+    /// directory's reservation (offline runs start at 1, unless a syslog spool holds a
+    /// reservation: ids sent to a SIEM never repeat).
     public init(configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
                 withSyslog: Bool, live: Bool = false) throws(ConfigurationError) {
         writer = EveWriter(formatter: EveFormatter(sensorName: configuration.sensorName, types: types))
@@ -58,8 +61,6 @@ public final class OutputAssembly {
         }
         stateDirectory = live ? configuration.stateDirectory : nil
     }
-
-    let stateDirectory: String?
 
     /// What the service user must own after a privilege drop: spools and the state directory.
     public var writableDirectories: [String] { syslogSettings.map(\.spoolDirectory) + (stateDirectory.map { [$0] } ?? []) }
