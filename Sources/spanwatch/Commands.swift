@@ -332,6 +332,16 @@ struct CheckConfig: ParsableCommand {
             do { _ = try BaselineFile.load(path: baseline) } catch { throw fail("\(config): 'baseline.path': \(error.description)") }
         }
         print("\(config): configuration OK")
+        // What the daemon will do with it, for the operator reading the check.
+        func types(_ set: Set<String>?) -> String { set.map { $0.sorted().joined(separator: ",") } ?? "all types" }
+        for eve in configuration.eveOutputs { print("  EVE \(eve.path == "-" ? "stdout" : eve.path): \(types(eve.types))") }
+        for syslog in configuration.syslogOutputs {
+            let transport = switch syslog.transport { case .tcp: "tcp"; case .tls: "tls"; case .udp: "udp" }
+            print("  \(syslog.name) over \(transport), spool \(syslog.spoolDirectory) (\(syslog.spoolBytes >> 20) MiB): \(types(syslog.types))")
+        }
+        if let listen = configuration.metricsListen { print("  metrics on \(listen.host):\(listen.port)") }
+        print("  \(configuration.zonePolicy.zones.count) zones, \(configuration.zonePolicy.conduits.count) conduits; baseline: "
+              + (configuration.baselinePath.map { "\($0) (\(configuration.learnMode ? "learn" : "monitor"))" } ?? "none"))
     }
 }
 

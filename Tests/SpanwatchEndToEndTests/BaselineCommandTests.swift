@@ -138,6 +138,27 @@ import Testing
             #expect(result.status == 1 && result.errors.contains(message), "\(result.errors)")
         }
         #expect(try LiveCaptureTests.run([Self.binary, "check-config", "-c", Self.config]).status == 0)
+        // A valid file: what the daemon will do with it, output by output.
+        try """
+        version: 1
+        outputs:
+          eve:
+            - path: \(NSTemporaryDirectory())eve.json
+            - path: "-"
+              types: [alert]
+          syslog:
+            address: 127.0.0.1:601
+            spool: \(NSTemporaryDirectory())spanwatch-check-spool
+            types: [stats, alert]
+        metrics:
+          listen: 127.0.0.1:9911
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let valid = try LiveCaptureTests.run([Self.binary, "check-config", "-c", config])
+        #expect(valid.status == 0)
+        #expect(valid.output.contains("  EVE \(NSTemporaryDirectory())eve.json: all types\n  EVE stdout: alert\n"), "\(valid.output)")
+        #expect(valid.output.contains("  syslog:127.0.0.1:601 over tcp, spool \(NSTemporaryDirectory())spanwatch-check-spool (256 MiB): alert,stats\n"))
+        #expect(valid.output.contains("  metrics on 127.0.0.1:9911\n"))
     }
 }
 
