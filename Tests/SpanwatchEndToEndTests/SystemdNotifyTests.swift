@@ -69,3 +69,83 @@ import Testing
         #expect(score != nil && score! <= 2.5, "\(security.output.suffix(300))")
     }
 }
+
+extension SystemdUnitTests {
+    static var canTrace: Bool { canRun && MetricsTests.canRun && FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") }
+
+    /// The system calls a group names, groups within it expanded (`systemd-analyze syscall-filter`).
+    static func syscalls(in group: String, seen: inout Set<String>) throws -> Set<String> {
+        var out = Set<String>()
+        let listing = try LiveCaptureTests.run([analyze, "syscall-filter", group]).output
+        for line in listing.split(separator: "\n").dropFirst().map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("@") {
+                if seen.insert(line).inserted { out.formUnion(try syscalls(in: line, seen: &seen)) }
+            } else {
+                out.insert(line)
+            }
+        }
+        return out
+    }
+
+    /// The daemon at work (live capture, an EVE file, a syslog spool with its delivery thread,
+    /// metrics scraped, SIGHUP) makes no system call the unit's SystemCallFilter= forbids, so the
+    /// sandbox cannot kill it (SIGSYS) in the field.
+    @Test(.enabled(if: canTrace, "needs root, strace, systemd-analyze and a built spanwatch"))
+    func theDaemonStaysInsideTheUnitsSystemCallFilter() throws {
+        let unit = try String(contentsOfFile: SharedCorpus.repositoryRoot.appendingPathComponent("systemd/spanwatch.service").path, encoding: .utf8)
+        var allowed = Set<String>()
+        var denied = Set<String>()
+        for line in unit.split(separator: "\n") where line.hasPrefix("SystemCallFilter=") {
+            var value = String(line.dropFirst("SystemCallFilter=".count))
+            let deny = value.hasPrefix("~")
+            if deny { value.removeFirst() }
+            for group in value.split(separator: " ").map(String.init) {
+                var seen = Set<String>()
+                let names = group.hasPrefix("@") ? try Self.syscalls(in: group, seen: &seen) : [group]
+                if deny { denied.formUnion(names) } else { allowed.formUnion(names) }
+            }
+        }
+        #expect(allowed.count > 100 && !denied.isEmpty)
+        let permitted = allowed.subtracting(denied)
+        let (directory, port) = SyslogDeliveryTests.workspace("syscalls")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let metricsPort = 30000 + Int((ProcessInfo.processInfo.processIdentifier + 11) % 20000)
+        let config = directory + "/spanwatch.yaml"
+        try """
+        version: 1
+        metrics:
+          listen: 127.0.0.1:\(metricsPort)
+        outputs:
+          stats_interval: 1s
+          eve:
+            path: \(directory)/eve.json
+          syslog:
+            address: 127.0.0.1:\(port)
+            spool: \(directory)/spool
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let trace = directory + "/trace.txt"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
+        process.arguments = ["-f", "-qq", "-o", trace, LiveCaptureTests.binary, "run", "-i", "lo", "-c", config, "--duration", "4"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 2.0)
+        _ = MetricsTests.get("/metrics", port: metricsPort)
+        _ = MetricsTests.get("/readyz", port: metricsPort)
+        let daemon = try LiveCaptureTests.run(["pgrep", "-f", "-n", "spanwatch run -i lo -c \(config)"]).output
+        if let pid = Int32(daemon.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(pid, SIGHUP) }
+        process.waitUntilExit()
+        let used = Set(try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").compactMap { line -> String? in
+            let text = line.drop { $0.isNumber || $0 == " " }
+            guard let open = text.firstIndex(of: "("), text.first?.isLetter == true else { return nil }
+            return String(text[..<open])
+        })
+        #expect(used.contains("accept") && used.contains("fsync") && used.contains("rename"), "the trace saw the daemon at work: \(used.sorted())")
+        let forbidden = used.subtracting(permitted).subtracting(["execve"])  // strace's own exec of the binary
+        #expect(forbidden.isEmpty, "forbidden by the unit: \(forbidden.sorted())")
+    }
+}
