@@ -22,7 +22,7 @@ public final class OutputAssembly {
     /// reservation: ids sent to a SIEM never repeat).
     public init(configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
                 withSyslog: Bool, live: Bool = false) throws(ConfigurationError) {
-        writer = EveWriter(formatter: EveFormatter(sensorName: configuration.sensorName, types: types))
+        writer = EveWriter(formatter: EveFormatter(sensorName: configuration.sensorName))
         syslogSettings = withSyslog ? configuration.syslogOutputs : []
         for output in eveOutputs {
             if output.path == "-" {

@@ -156,11 +156,12 @@ public final class PacketProcessor: AppEventEmitter {
         let key = FlowKey(frame: frame, sourceIsA: &sourceIsA)
         let flow: Flow
         let isNew: Bool
-        if let existing = table.lookup(key), !opensNewConnection(on: existing) {
+        let existing = table.lookup(key)
+        if let existing, !opensNewConnection(on: existing) {
             flow = existing
             isNew = false
         } else {
-            if let reused = table.lookup(key) { table.endForReuse(reused, onEnd: endFlow) }
+            if let existing { table.endForReuse(existing, onEnd: endFlow) }
             flow = table.insert(key, onEnd: endFlow)
             initialize(flow, sourceIsA: sourceIsA, timestamp: timestamp)
             isNew = true

@@ -5,11 +5,7 @@ import SpanwatchWire
 public final class EveFormatter {
     /// Sensor name (`host`, and the prefix of `spanwatch.event_id`).
     public let sensorName: String
-    /// Event types written (`nil`: all). Every event is still produced; this only filters output.
-    public let types: Set<String>?
     public private(set) var sequence: UInt64
-    /// Which bodies are written, by `EventBody` case: decided once, not per event.
-    private let writesModbus: Bool, writesDNP3: Bool, writesS7comm: Bool, writesCOTP: Bool, writesDNS: Bool, writesHTTP: Bool, writesMQTT: Bool, writesAlert: Bool, writesFlow: Bool, writesAnomaly: Bool, writesAsset: Bool, writesStats: Bool
     let scratch = JSONLineBuilder(capacity: 8192)
     /// Where a flow's envelope fields are rendered before they are cached on the flow.
     let envelope = JSONLineBuilder(capacity: 512)
@@ -26,22 +22,11 @@ public final class EveFormatter {
         extendSequence = { reservation.extend() }
     }
 
-    public init(sensorName: String, types: Set<String>?, firstSequence: UInt64 = 1) {
+    /// Renders every event it is given: which types go where is the writer's (each of
+    /// `EveWriter`'s outputs takes its own types).
+    public init(sensorName: String, firstSequence: UInt64 = 1) {
         self.sensorName = sensorName
-        self.types = types
         self.sequence = firstSequence
-        writesModbus = types?.contains("modbus") ?? true
-        writesDNP3 = types?.contains("dnp3") ?? true
-        writesS7comm = types?.contains("s7comm") ?? true
-        writesCOTP = types?.contains("cotp") ?? true
-        writesDNS = types?.contains("dns") ?? true
-        writesHTTP = types?.contains("http") ?? true
-        writesMQTT = types?.contains("mqtt") ?? true
-        writesAlert = types?.contains("alert") ?? true
-        writesFlow = types?.contains("flow") ?? true
-        writesAnomaly = types?.contains("anomaly") ?? true
-        writesAsset = types?.contains("asset") ?? true
-        writesStats = types?.contains("stats") ?? true
     }
 
     public static func eventType(of body: EventBody) -> String { eventTypeName(of: body.kind).description }
@@ -65,25 +50,6 @@ public final class EveFormatter {
     }
 
     private static func eventTypeName(of body: EventBody) -> StaticString { eventTypeName(of: body.kind) }
-
-    public func wants(_ body: EventBody) -> Bool { wants(body.kind) }
-
-    public func wants(_ kind: EventKind) -> Bool {
-        switch kind {
-        case .modbus: writesModbus
-        case .dnp3: writesDNP3
-        case .s7comm: writesS7comm
-        case .cotp: writesCOTP
-        case .dns: writesDNS
-        case .http: writesHTTP
-        case .mqtt: writesMQTT
-        case .alert: writesAlert
-        case .flow: writesFlow
-        case .anomaly: writesAnomaly
-        case .asset: writesAsset
-        case .stats: writesStats
-        }
-    }
 
     /// Renders one event line (with its newline) and hands the bytes to `write` (tests).
     public func render(_ context: EventContext, _ body: EventBody, write: ([UInt8]) -> Void) {

@@ -29,7 +29,6 @@ public struct EventTypeSet: Sendable, Equatable {
     public func contains(_ kind: EventKind) -> Bool { bits & (1 << EventTypeSet.index(kind)) != 0 }
 
     public func union(_ other: EventTypeSet) -> EventTypeSet { EventTypeSet(bits: bits | other.bits) }
-    public func intersection(_ other: EventTypeSet) -> EventTypeSet { EventTypeSet(bits: bits & other.bits) }
 
     /// The kind's position in `EventKind.allCases`.
     @inline(__always)
@@ -129,7 +128,7 @@ public final class EveWriter: EventSink {
     public let formatter: EveFormatter
     public private(set) var files: [FileOutput] = []
     public private(set) var syslogOutputs: [SyslogOutput] = []
-    /// What at least one output takes, within the formatter's own filter (`--types`).
+    /// What at least one output takes.
     private var wanted = EventTypeSet.none
     /// Each event is rendered here once, then copied to the outputs that take it.
     private let line = JSONLineBuilder(capacity: 16 * 1024)
@@ -169,7 +168,7 @@ public final class EveWriter: EventSink {
         var union = EventTypeSet.none
         for file in files { union = union.union(file.types) }
         for output in syslogOutputs { union = union.union(output.types) }
-        wanted = union.intersection(EventTypeSet(names: formatter.types))
+        wanted = union
     }
 
     public func wants(_ kind: EventKind) -> Bool { wanted.contains(kind) }

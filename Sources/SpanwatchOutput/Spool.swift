@@ -173,10 +173,10 @@ public final class Spool: @unchecked Sendable {
             let pending = state.writeLength + batchCount
             guard pending > 0 else { return (true, false, false) }
             // A new segment when this one is full, or when all of it is delivered and it is big
-            // or the disk refused the last write: the delivered one is deleted at once, which
-            // is what frees a full disk.
+            // (the delivered one is deleted at once; after a refused write, `flush` does the same
+            // whatever the size, which is what frees a full disk).
             let delivered = batchCount == 0 && state.committed == Cursor(segment: state.writeSegment, offset: state.writeLength)
-            return (true, pending + size > segmentBytes, delivered && (lastAppendFailed || state.writeLength >= segmentBytes / 8))
+            return (true, pending + size > segmentBytes, delivered && state.writeLength >= segmentBytes / 8)
         }
         guard accepted else {
             if recordClass == .alert { lossAlerts += 1 } else { lossOther += 1 }

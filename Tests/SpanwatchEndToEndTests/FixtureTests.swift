@@ -9,7 +9,7 @@ import Testing
 /// the reviewed JSON lines spanwatch must write for it, byte for byte.
 @Suite struct FixtureTests {
     final class BufferSink: EventSink {
-        let formatter = EveFormatter(sensorName: "spanwatch", types: nil)
+        let formatter = EveFormatter(sensorName: "spanwatch")
         var output: [UInt8] = []
         func emit(_ context: EventContext, _ body: EventBody) {
             formatter.render(context, body) { output.append(contentsOf: $0) }

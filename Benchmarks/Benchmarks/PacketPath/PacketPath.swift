@@ -53,7 +53,7 @@ final class DroppingSink: EventSink {
 }
 
 final class RenderingSink: EventSink {
-    let formatter = EveFormatter(sensorName: "bench", types: nil)
+    let formatter = EveFormatter(sensorName: "bench")
     let buffer = JSONLineBuilder(capacity: 1 << 20)
     func emit(_ context: EventContext, _ body: EventBody) {
         if buffer.count > (1 << 20) - 8192 { buffer.removeAll() }
@@ -167,7 +167,7 @@ let benchmarks: @Sendable () -> Void = {
             rmdir(directory)
         }
         guard let spool = try? Spool(directory: directory, maximumBytes: 256 << 20) else { return }
-        let writer = EveWriter(formatter: EveFormatter(sensorName: "bench", types: nil))
+        let writer = EveWriter(formatter: EveFormatter(sensorName: "bench"))
         try? writer.addOutput(path: "/dev/null")
         try? writer.addOutput(path: "/dev/null", types: ["alert"])
         writer.addSyslogOutput(name: "syslog:bench:601", encoder: SyslogEncoder(hostname: "bench"), spool: spool)
