@@ -151,14 +151,7 @@ import Testing
             veth.remove()
         }
         let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: Self.binary)
-        listener.arguments = ["run", "-i", host, "--types", "flow,stats", "--eve", "-"]
-        let pipe = Pipe()
-        listener.standardOutput = pipe
-        listener.standardError = FileHandle.nullDevice
-        try listener.run()
-        Thread.sleep(forTimeInterval: 1.5)
+        let (listener, pipe) = try Self.startListener(["run", "-i", host, "--types", "flow,stats", "--eve", "-"])
         // Traffic at a steady rate (ten times real time), and SIGTERM in the middle of it.
         let replay = Process()
         replay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -232,6 +225,26 @@ import Testing
         #expect(states.last?["up"] == 1 && states.last?["reopens"] == 1, "\(states)")
     }
 
+    /// `spanwatch ARGUMENTS` with its EVE lines on a pipe (standard error discarded), given
+    /// 1.5 s to open its interfaces.
+    static func startListener(_ arguments: [String]) throws -> (Process, Pipe) {
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: binary)
+        listener.arguments = arguments
+        let pipe = Pipe()
+        listener.standardOutput = pipe
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        return (listener, pipe)
+    }
+
+    /// The packets tcpreplay says it sent ("Actual: N packets ...").
+    static func packetsSent(by output: String) throws -> Int {
+        let text = try #require(output.range(of: #"Actual: (\d+) packets"#, options: .regularExpression).map { output[$0] })
+        return try #require(Int(text.split(separator: " ")[1]))
+    }
+
     /// SIGTERM, then the last line (the closing stats event): its capture section, decoded
     /// packets, and the kernel's received and dropped counts.
     static func stopAndReadFinalStats(_ listener: Process, _ pipe: Pipe) throws -> (capture: [String: Any], decoded: Int, received: Int, dropped: Int) {
@@ -257,17 +270,9 @@ import Testing
             veth.remove()
         }
         let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: Self.binary)
-        listener.arguments = ["run", "-i", host, "--types", "stats", "--eve", "-"]
-        let pipe = Pipe()
-        listener.standardOutput = pipe
-        listener.standardError = FileHandle.nullDevice
-        try listener.run()
-        Thread.sleep(forTimeInterval: 1.5)
+        let (listener, pipe) = try Self.startListener(["run", "-i", host, "--types", "stats", "--eve", "-"])
         let replay = try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "--loop=20", "-i", peer, plant], timeout: 60)
-        let sentText = try #require(replay.output.range(of: #"Actual: (\d+) packets"#, options: .regularExpression).map { replay.output[$0] })
-        let sent = Int(sentText.split(separator: " ")[1])!
+        let sent = try Self.packetsSent(by: replay.output)
         Thread.sleep(forTimeInterval: 1.5)
         let (capture, decoded, kernelPackets, kernelDrops) = try Self.stopAndReadFinalStats(listener, pipe)
         #expect(sent == 20 * 1365 || sent > 20_000)
@@ -294,20 +299,12 @@ import Testing
         try "version: 1\nmetrics:\n  listen: 127.0.0.1:\(port)\n".write(toFile: config, atomically: true, encoding: .utf8)
         defer { unlink(config) }
         let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: Self.binary)
-        listener.arguments = ["run", "-i", host, "-c", config, "-B", "1", "--types", "stats", "--eve", "-"]
-        let pipe = Pipe()
-        listener.standardOutput = pipe
-        listener.standardError = FileHandle.nullDevice
-        try listener.run()
+        let (listener, pipe) = try Self.startListener(["run", "-i", host, "-c", config, "-B", "1", "--types", "stats", "--eve", "-"])
         defer { if listener.isRunning { kill(listener.processIdentifier, SIGKILL) } }
-        Thread.sleep(forTimeInterval: 1.5)
         kill(listener.processIdentifier, SIGSTOP)
         let replay = try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "--loop=20", "-i", peer, plant], timeout: 60)
         kill(listener.processIdentifier, SIGCONT)
-        let sentText = try #require(replay.output.range(of: #"Actual: (\d+) packets"#, options: .regularExpression).map { replay.output[$0] })
-        let sent = Int(sentText.split(separator: " ")[1])!
+        let sent = try Self.packetsSent(by: replay.output)
         Thread.sleep(forTimeInterval: 2.5)  // the ring is read, the counters published
         let scraped = MetricsTests.get("/metrics", port: port)?.body ?? ""
         let readiness = MetricsTests.get("/readyz", port: port)

@@ -7,9 +7,9 @@ import Testing
 @Suite(.serialized) struct MetricsTests {
     static var canRun: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: LiveCaptureTests.binary) }
 
-    static func get(_ path: String, port: Int) -> (status: String, body: String)? {
+    /// A TCP connection to 127.0.0.1:`port`, or nil when nobody listens.
+    static func connectLoopback(_ port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -17,7 +17,16 @@ import Testing
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard connected else { return nil }
+        guard connected else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    static func get(_ path: String, port: Int) -> (status: String, body: String)? {
+        guard let fd = connectLoopback(port) else { return nil }
+        defer { close(fd) }
         let request = Array("GET \(path) HTTP/1.0\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response = [UInt8]()
