@@ -1,11 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies run one way:
-//   SpanwatchWire (stateless decoding, no I/O)
-//     <- SpanwatchFlow (flows, TCP reassembly, app-layer sessions, events as values)
-//     <- SpanwatchOutput (EVE JSON lines)
-//   SpanwatchCapture (the only module that touches libpcap) and the `spanwatch`
+// Dependencies run one way (docs/ARCHITECTURE.md):
+//   SpanwatchWire (stateless L2-L4 decoding, no I/O), SpanwatchJSON (the JSON line builder)
+//     <- SpanwatchFlow (flows, TCP reassembly, detection, the protocol descriptor and event contract)
+//     <- SpanwatchProtocols (one folder per protocol, and the registry: the one list of protocols)
+//   SpanwatchPolicy and SpanwatchOutput know protocols only through SpanwatchFlow's contract;
+//   SpanwatchCapture (the only module that touches libpcap), SpanwatchApp and the `spanwatch`
 //   executable wire them together.
 // Release builds drop the runtime exclusivity checks on the packet path (they were 10% of the
 // profile); debug builds and the tests keep them, so a violation is still caught there.
@@ -17,7 +18,9 @@ let package = Package(
     products: [
         .executable(name: "spanwatch", targets: ["spanwatch"]),
         .library(name: "SpanwatchWire", targets: ["SpanwatchWire"]),
+        .library(name: "SpanwatchJSON", targets: ["SpanwatchJSON"]),
         .library(name: "SpanwatchFlow", targets: ["SpanwatchFlow"]),
+        .library(name: "SpanwatchProtocols", targets: ["SpanwatchProtocols"]),
         .library(name: "SpanwatchOutput", targets: ["SpanwatchOutput"]),
         .library(name: "SpanwatchPolicy", targets: ["SpanwatchPolicy"]),
         .library(name: "SpanwatchCapture", targets: ["SpanwatchCapture"]),
@@ -34,20 +37,22 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         .target(name: "SpanwatchWire", swiftSettings: hotPathSettings),
-        .target(name: "SpanwatchFlow", dependencies: ["SpanwatchWire"], swiftSettings: hotPathSettings),
-        .target(name: "SpanwatchPolicy", dependencies: ["SpanwatchWire", "SpanwatchFlow"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchJSON", dependencies: ["SpanwatchWire"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchFlow", dependencies: ["SpanwatchWire", "SpanwatchJSON"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchProtocols", dependencies: ["SpanwatchWire", "SpanwatchJSON", "SpanwatchFlow"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchPolicy", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols"], swiftSettings: hotPathSettings),
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchFlow", "COpenSSL"], swiftSettings: hotPathSettings),
+        .target(name: "SpanwatchOutput", dependencies: ["SpanwatchWire", "SpanwatchJSON", "SpanwatchFlow", "COpenSSL"], swiftSettings: hotPathSettings),
         .target(name: "SpanwatchCapture", dependencies: ["CPcap", "SpanwatchWire"]),
         .systemLibrary(name: "CLinux"),
         .target(
             name: "SpanwatchApp",
             dependencies: [
-                "SpanwatchWire", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchOutput", "SpanwatchCapture", "CLinux",
+                "SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchPolicy", "SpanwatchOutput", "SpanwatchCapture", "CLinux",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -58,13 +63,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SpanwatchWireTests", dependencies: ["SpanwatchWire"]),
-        .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow"]),
-        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire"]),
-        .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire"]),
+        .testTarget(name: "SpanwatchWireTests", dependencies: ["SpanwatchWire", "SpanwatchProtocols"]),
+        .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols"]),
+        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
+        .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
         .testTarget(
             name: "SpanwatchEndToEndTests",
-            dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchOutput", "SpanwatchPolicy"],
+            dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchOutput", "SpanwatchPolicy"],
             exclude: ["Scenarios", "Captures"],
             resources: [.copy("Fixtures")]
         ),

@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchOutput
 import SpanwatchPolicy
 import SpanwatchWire
@@ -86,38 +87,25 @@ public enum BaselineFile {
         return out
     }
 
+    /// Each protocol's section (in the registry's order), its fields in its vocabulary's order.
     static func renderOperations(_ edge: BaselineEdge, into out: inout String) {
-        if !edge.modbus.isEmpty || !edge.modbus.reads.isEmpty || !edge.modbus.writes.isEmpty {
-            out += "    modbus:\n"
-            list("units", edge.modbus.units.sorted().map(String.init), into: &out)
-            let functions = edge.modbus.functions.sorted()
-            list("functions", functions.map(String.init), comment: functions.map { ModbusFunction(rawValue: $0).name }.joined(separator: ", "), into: &out)
-            ranges("reads", edge.modbus.reads.map { ($0.key.rawValue, $0.value) }, into: &out)
-            ranges("writes", edge.modbus.writes.map { ($0.key.rawValue, $0.value) }, into: &out)
-        }
-        if !edge.dnp3.isEmpty || !edge.dnp3.writes.isEmpty || !edge.dnp3.groups.isEmpty {
-            out += "    dnp3:\n"
-            list("links", edge.dnp3.links.sorted().map { quoted($0.description) }, into: &out)
-            list("functions", edge.dnp3.functions.sorted().map { DNP3Function(rawValue: $0).name }, into: &out)
-            list("groups", edge.dnp3.groups.sorted().map(String.init), into: &out)
-            ranges("writes", edge.dnp3.writes.map { ("g\($0.key)", $0.value) }, into: &out)
-        }
-        if !edge.s7comm.isEmpty || !edge.s7comm.writes.isEmpty || !edge.s7comm.piServices.isEmpty {
-            out += "    s7comm:\n"
-            list("functions", edge.s7comm.functions.sorted().map(quoted), into: &out)
-            ranges("writes", edge.s7comm.writes.map { ($0.key, $0.value) }, into: &out)
-            list("pi_services", edge.s7comm.piServices.sorted().map(quoted), into: &out)
-        }
-        if !edge.mqtt.isEmpty {
-            out += "    mqtt:\n"
-            block("client_ids", edge.mqtt.clientIDs, into: &out)
-            block("publish", edge.mqtt.publish, into: &out)
-            block("subscribe", edge.mqtt.subscribe, into: &out)
-        }
-        if !edge.http.isEmpty {
-            out += "    http:\n"
-            list("methods", edge.http.methods.sorted().map(quoted), into: &out)
-            block("hosts", edge.http.hosts, into: &out)
+        for vocabulary in ProtocolRegistry.standard.vocabularies where edge.lists(vocabulary.protocolName) {
+            out += "    \(vocabulary.protocolName):\n"
+            for field in vocabulary.fields {
+                guard let set = edge.fields[field] else { continue }
+                switch field.kind {
+                case .set:
+                    let values = set.values.sorted()
+                    switch field.layout {
+                    case .inline(let quote):
+                        list(field.section, values.map { quote ? quoted(field.format($0)) : field.format($0) }, comment: field.comment(values), into: &out)
+                    case .block:
+                        block(field.section, Set(values.map { field.format($0) }), into: &out)
+                    }
+                case .ranges:
+                    ranges(field.section, set.tables.map { ($0.key, $0.value) }, into: &out)
+                }
+            }
         }
     }
 
@@ -176,6 +164,10 @@ public enum BaselineFile {
 
     // MARK: Reading
 
+    /// An edge's keys: its facts, and a section per protocol with operations.
+    static let edgeKeys: Set<String> = Set(["edge", "first_seen", "last_seen", "flows", "polling"]
+        + ProtocolRegistry.standard.vocabularies.filter { !$0.fields.isEmpty }.map(\.protocolName))
+
     public static func load(path: String) throws(ConfigurationError) -> Baseline {
         try parse(ConfigReader.readFile(path), file: path)
     }
@@ -222,7 +214,7 @@ public enum BaselineFile {
         for (index, item) in try items(top["edges"], path: "edges", reader: reader).enumerated() {
             let path = "edges[\(index)]"
             let map = try reader.mapping(item, path: path)
-            try reader.allowOnly(map, ["edge", "first_seen", "last_seen", "flows", "polling", "modbus", "dnp3", "s7comm", "mqtt", "http"],
+            try reader.allowOnly(map, BaselineFile.edgeKeys,
                                  path: path, node: item)
             guard let edgeNode = map["edge"] else { throw ConfigurationError("\(reader.at(item)): '\(path).edge' is missing") }
             let text = try reader.string(edgeNode, path: "\(path).edge")
@@ -264,77 +256,38 @@ public enum BaselineFile {
         return baseline
     }
 
+    /// Each protocol's section, read by its vocabulary.
     static func parseOperations(_ map: [String: Node], path: String, reader: ConfigReader, into edge: inout BaselineEdge) throws(ConfigurationError) {
-        if let node = map["modbus"] {
-            let p = "\(path).modbus"
+        for vocabulary in ProtocolRegistry.standard.vocabularies {
+            guard let node = map[vocabulary.protocolName] else { continue }
+            let p = "\(path).\(vocabulary.protocolName)"
             let m = try reader.mapping(node, path: p)
-            try reader.allowOnly(m, ["units", "functions", "reads", "writes"], path: p, node: node)
-            edge.modbus.units = Set(try numbers(m["units"], path: "\(p).units", reader: reader, limit: 255).map { UInt8($0) })
-            edge.modbus.functions = Set(try numbers(m["functions"], path: "\(p).functions", reader: reader, limit: 255).map { UInt8($0) })
-            for (name, set) in try rangeTables(m["reads"], path: "\(p).reads", reader: reader) {
-                guard let table = ModbusTable(rawValue: name) else { throw unknownTable(name, m["reads"]!, path: "\(p).reads", reader: reader) }
-                edge.modbus.reads[table] = set
-            }
-            for (name, set) in try rangeTables(m["writes"], path: "\(p).writes", reader: reader) {
-                guard let table = ModbusTable(rawValue: name) else { throw unknownTable(name, m["writes"]!, path: "\(p).writes", reader: reader) }
-                edge.modbus.writes[table] = set
-            }
-        }
-        if let node = map["dnp3"] {
-            let p = "\(path).dnp3"
-            let m = try reader.mapping(node, path: p)
-            try reader.allowOnly(m, ["links", "functions", "groups", "writes"], path: p, node: node)
-            if let links = m["links"] {
-                for text in try reader.stringList(links, path: "\(p).links") {
-                    guard let pair = DNP3LinkPair(Substring(text)) else {
-                        throw ConfigurationError("\(reader.at(links)): '\(p).links' has '\(text)', not MASTER>OUTSTATION link addresses like 1>10")
+            try reader.allowOnly(m, Set(vocabulary.fields.map(\.section)), path: p, node: node)
+            for field in vocabulary.fields {
+                guard let list = m[field.section] else { continue }
+                let fieldPath = "\(p).\(field.section)"
+                var set = OperationSet()
+                switch field.kind {
+                case .set:
+                    if let limit = field.numericLimit {
+                        set.values = Set(try numbers(list, path: fieldPath, reader: reader, limit: limit).map { .number(UInt32($0)) })
+                    } else {
+                        for text in try reader.stringList(list, path: fieldPath) {
+                            guard let value = field.parse(Substring(text)) else {
+                                throw ConfigurationError("\(reader.at(list)): '\(fieldPath)' \(field.invalidValue(text))")
+                            }
+                            set.values.insert(value)
+                        }
                     }
-                    edge.dnp3.links.insert(pair)
-                }
-            }
-            if let functions = m["functions"] {
-                for name in try reader.stringList(functions, path: "\(p).functions") {
-                    guard let operation = ObservedOperation.parse(Substring("dnp3.function \(name)")), case .dnp3Function(let code) = operation else {
-                        throw ConfigurationError("\(reader.at(functions)): '\(p).functions' has an unknown DNP3 function '\(name)'")
+                case .ranges:
+                    for (table, ranges) in try rangeTables(list, path: fieldPath, reader: reader) {
+                        guard field.parse(Substring(table)) != nil else { throw ConfigurationError("\(reader.at(list)): '\(fieldPath)' \(field.invalidValue(table))") }
+                        set.tables[table] = ranges
                     }
-                    edge.dnp3.functions.insert(code)
                 }
-            }
-            edge.dnp3.groups = Set(try numbers(m["groups"], path: "\(p).groups", reader: reader, limit: 255).map { UInt8($0) })
-            for (name, set) in try rangeTables(m["writes"], path: "\(p).writes", reader: reader) {
-                guard name.hasPrefix("g"), let group = UInt8(name.dropFirst()) else {
-                    throw ConfigurationError("\(reader.at(m["writes"]!)): '\(p).writes' keys are object groups like g12, not '\(name)'")
-                }
-                edge.dnp3.writes[group] = set
+                if !set.isEmpty { edge.fields[field] = set }
             }
         }
-        if let node = map["s7comm"] {
-            let p = "\(path).s7comm"
-            let m = try reader.mapping(node, path: p)
-            try reader.allowOnly(m, ["functions", "writes", "pi_services"], path: p, node: node)
-            if let functions = m["functions"] { edge.s7comm.functions = Set(try reader.stringList(functions, path: "\(p).functions")) }
-            for (area, set) in try rangeTables(m["writes"], path: "\(p).writes", reader: reader) { edge.s7comm.writes[area] = set }
-            if let services = m["pi_services"] { edge.s7comm.piServices = Set(try reader.stringList(services, path: "\(p).pi_services")) }
-        }
-        if let node = map["mqtt"] {
-            let p = "\(path).mqtt"
-            let m = try reader.mapping(node, path: p)
-            try reader.allowOnly(m, ["client_ids", "publish", "subscribe"], path: p, node: node)
-            if let list = m["client_ids"] { edge.mqtt.clientIDs = Set(try reader.stringList(list, path: "\(p).client_ids")) }
-            if let list = m["publish"] { edge.mqtt.publish = Set(try reader.stringList(list, path: "\(p).publish")) }
-            if let list = m["subscribe"] { edge.mqtt.subscribe = Set(try reader.stringList(list, path: "\(p).subscribe")) }
-        }
-        if let node = map["http"] {
-            let p = "\(path).http"
-            let m = try reader.mapping(node, path: p)
-            try reader.allowOnly(m, ["methods", "hosts"], path: p, node: node)
-            if let list = m["methods"] { edge.http.methods = Set(try reader.stringList(list, path: "\(p).methods")) }
-            if let list = m["hosts"] { edge.http.hosts = Set(try reader.stringList(list, path: "\(p).hosts").map { $0.lowercased() }) }
-        }
-    }
-
-    static func unknownTable(_ name: String, _ node: Node, path: String, reader: ConfigReader) -> ConfigurationError {
-        ConfigurationError("\(reader.at(node)): '\(path)' has an unknown table '\(name)' (\(ModbusTable.allCases.map(\.rawValue).sorted().joined(separator: ", ")))")
     }
 
     /// A list, or an absent / empty (`[]`) section.

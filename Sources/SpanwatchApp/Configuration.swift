@@ -1,5 +1,6 @@
 import SpanwatchWire
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchPolicy
 import Yams
 
@@ -42,8 +43,8 @@ public struct SpanwatchConfiguration: Sendable {
     /// `baseline.learn_for`: in learn mode, switch to monitoring after this much packet time.
     public var learnFor: Timestamp? = nil
 
-    public static let knownEventTypes: Set<String> = ["modbus", "dnp3", "s7comm", "cotp", "mqtt", "http", "dns", "flow",
-                                                      "anomaly", "asset", "stats", "alert"]
+    /// Every EVE event type (the registry's protocols' and the machinery's).
+    public static let knownEventTypes: Set<String> = Set(ProtocolRegistry.standard.eventTypes.map(\.description))
 
     public init() {}
 

@@ -42,5 +42,5 @@ public struct EngineAssembly {
 public final class DiscardingSink: EventSink {
     public init() {}
     public func emit(_ context: EventContext, _ body: EventBody) {}
-    public func wants(_ kind: EventKind) -> Bool { false }
+    public func wants(_ type: EventType) -> Bool { false }
 }

@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchOutput
 
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ public final class OutputAssembly {
     /// reservation: ids sent to a SIEM never repeat).
     public init(configuration: SpanwatchConfiguration, eveOutputs: [EveOutputConfiguration], types: Set<String>?,
                 withSyslog: Bool, live: Bool = false) throws(ConfigurationError) {
-        writer = EveWriter(formatter: EveFormatter(sensorName: configuration.sensorName))
+        writer = EveWriter(formatter: EveFormatter(sensorName: configuration.sensorName), eventTypes: ProtocolRegistry.standard.eventTypes)
         syslogSettings = withSyslog ? configuration.syslogOutputs : []
         for output in eveOutputs {
             if output.path == "-" {
@@ -82,7 +83,7 @@ public final class OutputAssembly {
 
     /// The `output` stats section: totals, and each output's counters under `outputs`.
     public func statsSection(engineEvents: UInt64) -> StatsEvent.Section {
-        let rendered = writer.linesByKind.reduce(0, +)
+        let rendered = writer.linesByType.reduce(0, +)
         var section = StatsEvent.Section("output", ["events": engineEvents, "rendered": rendered, "filtered": writer.filteredOut])
         var instances: [(name: String, values: [(name: StaticString, value: UInt64)])] = []
         for file in writer.files {

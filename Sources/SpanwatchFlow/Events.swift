@@ -38,20 +38,6 @@ public struct AnomalyEvent: Sendable {
     }
 }
 
-/// One Modbus transaction: the request, the response, or both when paired by transaction id.
-public struct ModbusTransaction: Sendable {
-    public var request: ModbusPDU?
-    public var response: ModbusPDU?
-    /// FC 43/14 device identification objects from the response.
-    public var deviceIdentification: ModbusDeviceIdentification?
-    /// A response whose request was never seen (Suricata's unsolicited response).
-    public var unmatchedResponse: Bool { request == nil && response != nil }
-    /// Per-flow transaction counter (EVE `tx_id`).
-    public var transactionIndex: UInt64 = 0
-    /// Request-to-response time in microseconds, when both were seen.
-    public var latency: Int64?
-}
-
 /// An alert: a finding of the policy (zones, baseline, detections), as plain data. The rules
 /// that raise alerts live in the policy module.
 public struct AlertEvent: Sendable {
@@ -209,15 +195,11 @@ public struct StatsEvent: Sendable {
     }
 }
 
-/// What an event is about.
+/// What an event is about: a protocol's event, or one of the machinery's own.
 public enum EventBody: Sendable {
-    case modbus(ModbusTransaction)
-    case dnp3(DNP3Event)
-    case s7comm(S7Event)
-    case cotp(COTPEvent)
-    case dns(DNSEvent)
-    case http(HTTPEvent)
-    case mqtt(MQTTEvent)
+    /// A protocol's event, kept (tests, alert evidence). On the packet path protocol events
+    /// travel unboxed, through `EventSink.emit(_:application:)`.
+    case application(any ProtocolEvent)
     case alert(AlertEvent)
     case asset(AssetEvent)
     case stats(StatsEvent)
@@ -243,21 +225,10 @@ public struct EventContext {
     }
 }
 
-/// The kinds of event, without their payload: what a sink can say it does not want.
-public enum EventKind: Sendable, CaseIterable {
-    case modbus, dnp3, s7comm, cotp, dns, http, mqtt, flow, anomaly, alert, asset, stats
-}
-
 extension EventBody {
-    public var kind: EventKind {
+    public var eventType: EventType {
         switch self {
-        case .modbus: .modbus
-        case .dnp3: .dnp3
-        case .s7comm: .s7comm
-        case .cotp: .cotp
-        case .dns: .dns
-        case .http: .http
-        case .mqtt: .mqtt
+        case .application(let event): event.eventType
         case .alert: .alert
         case .asset: .asset
         case .stats: .stats
@@ -265,18 +236,29 @@ extension EventBody {
         case .anomaly: .anomaly
         }
     }
+
+    /// The protocol event, if it is one of type `Event`.
+    public func application<Event: ProtocolEvent>(as type: Event.Type) -> Event? {
+        if case .application(let event) = self { event as? Event } else { nil }
+    }
 }
 
 /// Receives events in the order they happen. Output implements it; tests collect into arrays.
 public protocol EventSink: AnyObject {
     func emit(_ context: EventContext, _ body: EventBody)
-    /// Whether events of this kind are used at all. Protocol sessions skip building events
+    /// A protocol's event, unboxed (no allocation on the packet path). The default keeps it as
+    /// `.application` and hands it to `emit(_:_:)`.
+    func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event)
+    /// Whether events of this type are used at all. Protocol sessions skip building events
     /// nobody wants (every PDU is still parsed, and its anomalies still raised).
-    func wants(_ kind: EventKind) -> Bool
+    func wants(_ type: EventType) -> Bool
 }
 
 extension EventSink {
-    public func wants(_ kind: EventKind) -> Bool { true }
+    public func wants(_ type: EventType) -> Bool { true }
+    public func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) {
+        emit(context, .application(event))
+    }
 }
 
 /// The envelope facts of a flow, copied: `Flow` objects are pooled and reused, so anything

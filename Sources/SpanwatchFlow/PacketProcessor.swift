@@ -5,7 +5,8 @@ public struct EngineConfiguration: Sendable {
     public var flowTable = FlowTableLimits()
     public var reassembly = ReassemblyLimits()
     public var sessions = SessionLimits()
-    public var detection = AppDetector.Limits()
+    /// The application protocols to detect and parse, in probing order.
+    public var protocols: ProtocolRegistry
     public var communityIDSeed: UInt16 = 0
     /// Decode anomalies written per second of packet time at most (the rest are counted).
     public var anomalyRateLimit = 100
@@ -13,7 +14,9 @@ public struct EngineConfiguration: Sendable {
     public var anomalySampling = AnomalySampling()
     /// Address → name learned from DNS answers (`dns_name` on later flows).
     public var dnsCache = DNSCache.Limits()
-    public init() {}
+    public init(protocols: ProtocolRegistry) {
+        self.protocols = protocols
+    }
 }
 
 /// Zeek's weird sampling, per flow: the first `threshold` anomalies of a flow are written, then
@@ -73,12 +76,14 @@ public final class PacketProcessor: AppEventEmitter {
     var anomalyWindowStart: Timestamp = 0
     var anomaliesInWindow = 0
 
-    static let servicePorts: Set<UInt16> = [20, 21, 22, 23, 25, 53, 67, 69, 80, 102, 110, 123, 135, 137, 138, 139, 143, 161, 162, 389, 443,
+    /// Well-known service ports (IANA), with the registry's: the end of a flow that is the server.
+    static let wellKnownServicePorts: Set<UInt16> = [20, 21, 22, 23, 25, 53, 67, 69, 80, 102, 110, 123, 135, 137, 138, 139, 143, 161, 162, 389, 443,
                                             445, 502, 514, 636, 993, 995, 1433, 1883, 2222, 2404, 3306, 3389, 4840, 5353, 5355, 5432,
                                             5900, 6514, 8080, 8883, 20000, 44818, 47808]
 
-    /// Which event kinds the sink uses, asked once.
-    let wantedKinds: [Bool]
+    let servicePorts: Set<UInt16>
+    /// Which event types the sink uses, asked once.
+    let wantedTypes: EventTypeSet
     public let dnsCache: DNSCache
     /// The policy layer, told of flow starts, application detection and flow ends.
     public weak var observer: FlowObserver?
@@ -87,26 +92,16 @@ public final class PacketProcessor: AppEventEmitter {
         self.configuration = configuration
         self.table = FlowTable(limits: configuration.flowTable)
         self.sink = sink
-        wantedKinds = EventKind.allCases.map { sink.wants($0) }
+        wantedTypes = EventTypeSet(configuration.protocols.eventTypes.filter { sink.wants($0) })
+        servicePorts = PacketProcessor.wellKnownServicePorts.union(configuration.protocols.servicePorts)
         dnsCache = DNSCache(limits: configuration.dnsCache)
+        sessionContext = SessionContext(limits: configuration.sessions, dnsCache: dnsCache)
     }
 
-    public func wants(_ kind: EventKind) -> Bool {
-        switch kind {
-        case .modbus: wantedKinds[0]
-        case .dnp3: wantedKinds[1]
-        case .s7comm: wantedKinds[2]
-        case .cotp: wantedKinds[3]
-        case .dns: wantedKinds[4]
-        case .http: wantedKinds[5]
-        case .mqtt: wantedKinds[6]
-        case .flow: wantedKinds[7]
-        case .anomaly: wantedKinds[8]
-        case .alert: wantedKinds[9]
-        case .asset: wantedKinds[10]
-        case .stats: wantedKinds[11]
-        }
-    }
+    let sessionContext: SessionContext
+
+    @inline(__always)
+    public func wants(_ type: EventType) -> Bool { wantedTypes.contains(type) }
 
     /// Processes one captured frame. `timestamp` is packet time in microseconds.
     public func process(_ bytes: RawSpan, linkType: LinkType, wireLength: Int, timestamp: Timestamp,
@@ -271,8 +266,8 @@ public final class PacketProcessor: AppEventEmitter {
         }
         guard frame.hasPorts else { return true }
         let source = frame.sourcePort, destination = frame.destinationPort
-        let sourceKnown = PacketProcessor.servicePorts.contains(source)
-        let destinationKnown = PacketProcessor.servicePorts.contains(destination)
+        let sourceKnown = servicePorts.contains(source)
+        let destinationKnown = servicePorts.contains(destination)
         if destinationKnown != sourceKnown { return destinationKnown }
         if (source < 1024) != (destination < 1024) { return destination < 1024 }
         return true
@@ -403,19 +398,19 @@ public final class PacketProcessor: AppEventEmitter {
         let outcome: AppDetector.Outcome
         if probe.bytes.isEmpty {
             outcome = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
-                                         limits: configuration.detection)
+                                         protocols: configuration.protocols)
         } else if probe.bytes.count + bytes.byteCount > AppDetector.maximumProbeBytes {
             outcome = .none
         } else {
             probe.bytes.appendBytes(of: bytes)
             outcome = probe.bytes.withUnsafeBytes { kept in
                 AppDetector.detect(kept.bytes, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
-                                   limits: configuration.detection)
+                                   protocols: configuration.protocols)
             }
         }
         switch outcome {
         case .detected(let proto):
-            if let session = AppDetector.makeSession(proto, transport: flow.transport, limits: configuration.sessions, dnsCache: dnsCache) {
+            if let session = proto.definition?.makeSession(transport: flow.transport, context: sessionContext) {
                 flow.appProto = proto
                 flow.session = session
                 table.noteSession()
@@ -483,9 +478,10 @@ public final class PacketProcessor: AppEventEmitter {
                                             direction: direction))
     }
 
-    public func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?) {
-        if case .anomaly = body { counters.appParseErrors += 1 }
-        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction), body)
+    public func emitApp<Event: ProtocolEvent>(_ event: Event, flow: Flow, direction: StreamDirection?) {
+        counters.events += 1
+        sink.emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow, direction: direction),
+                  application: event)
     }
 
     public func emitAnomaly(_ anomaly: AnomalyEvent, flow: Flow, direction: StreamDirection?) {

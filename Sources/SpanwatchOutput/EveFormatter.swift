@@ -1,4 +1,5 @@
 import SpanwatchFlow
+@_exported import SpanwatchJSON
 import SpanwatchWire
 
 /// Renders events as Suricata-EVE-compatible JSON lines (see ../shared/spec/CONTRACT.md §2).
@@ -29,27 +30,7 @@ public final class EveFormatter {
         self.sequence = firstSequence
     }
 
-    public static func eventType(of body: EventBody) -> String { eventTypeName(of: body.kind).description }
-
-    /// The EVE `event_type` of a kind of event.
-    public static func eventTypeName(of kind: EventKind) -> StaticString {
-        switch kind {
-        case .modbus: "modbus"
-        case .dnp3: "dnp3"
-        case .s7comm: "s7comm"
-        case .cotp: "cotp"
-        case .dns: "dns"
-        case .http: "http"
-        case .mqtt: "mqtt"
-        case .alert: "alert"
-        case .asset: "asset"
-        case .stats: "stats"
-        case .flow: "flow"
-        case .anomaly: "anomaly"
-        }
-    }
-
-    private static func eventTypeName(of body: EventBody) -> StaticString { eventTypeName(of: body.kind) }
+    public static func eventType(of body: EventBody) -> String { body.eventType.description }
 
     /// Renders one event line (with its newline) and hands the bytes to `write` (tests).
     public func render(_ context: EventContext, _ body: EventBody, write: ([UInt8]) -> Void) {
@@ -60,16 +41,39 @@ public final class EveFormatter {
 
     /// Appends one event line (with its newline) to `builder`, and takes the next `seq`.
     public func render(_ context: EventContext, _ body: EventBody, into builder: JSONLineBuilder) {
+        if case .application(let event) = body {
+            render(context, application: event, into: builder)
+            return
+        }
+        renderRecord(context, body.eventType, body, into: builder) {
+            if case .alert(let alert) = body {
+                EveFormatter.writeAlert(alert, into: builder)
+                if let evidence = alert.evidence { writeObject(of: evidence.body, flow: context.flow, into: builder) }
+            } else {
+                writeObject(of: body, flow: context.flow, into: builder)
+            }
+        }
+    }
+
+    /// A protocol event's line: the envelope, then the protocol's own members.
+    public func render<Event: ProtocolEvent>(_ context: EventContext, application event: Event, into builder: JSONLineBuilder) {
+        renderRecord(context, Event.eventType, nil, into: builder) { event.writeEve(into: builder) }
+    }
+
+    /// The envelope (timestamp, flow, addresses, host, ether), the event's members, and the
+    /// `spanwatch` object; `body` is nil for a protocol event.
+    private func renderRecord(_ context: EventContext, _ eventType: EventType, _ body: EventBody?, into builder: JSONLineBuilder,
+                              members: () -> Void) {
         builder.beginObject()
         builder.field("timestamp", timestamp: context.timestamp)
         let flow = context.flow
         if let flow { builder.field("flow_id", flow.id) }
         if let iface = context.interface { builder.field("in_iface", iface) }
         if context.pcapCount > 0 { builder.field("pcap_cnt", context.pcapCount) }
-        builder.field("event_type", EveFormatter.eventTypeName(of: body))
+        builder.field("event_type", eventType.name)
         if let flow {
             // The flow's constant fields are rendered once (again only if its app protocol changes).
-            let tag = UInt64(flow.appProto.rawValue) + 1
+            let tag = flow.appProto.tag
             if flow.renderedEnvelopeTag != tag {
                 envelope.removeAll()
                 envelope.beginObject()
@@ -78,15 +82,15 @@ public final class EveFormatter {
                 flow.renderedEnvelopeTag = tag
             }
             builder.appendMembers(flow.renderedEnvelope)
-        } else if case .anomaly(let anomaly) = body {
+        } else if case .anomaly(let anomaly)? = body {
             if let source = anomaly.sourceIP { builder.field("src_ip", ip: source) }
             if let destination = anomaly.destinationIP { builder.field("dest_ip", ip: destination) }
-        } else if case .alert(let alert) = body {
+        } else if case .alert(let alert)? = body {
             if let source = alert.sourceIP { builder.field("src_ip", ip: source) }
             if let destination = alert.destinationIP { builder.field("dest_ip", ip: destination) }
         }
         builder.field("host", sensorName)
-        if let direction = context.direction, case .anomaly = body {
+        if let direction = context.direction, case .anomaly? = body {
             builder.field("direction", direction == .toServer ? "to_server" as StaticString : "to_client")
         }
         if let flow, flow.hasEthernet {
@@ -96,18 +100,12 @@ public final class EveFormatter {
             builder.endObject()
         }
 
-        switch body {
-        case .alert(let alert):
-            EveFormatter.writeAlert(alert, into: builder)
-            if let evidence = alert.evidence { writeObject(of: evidence.body, flow: flow, into: builder) }
-        default:
-            writeObject(of: body, flow: flow, into: builder)
-        }
+        members()
 
         builder.beginObject("spanwatch")
         builder.field("seq", sequence)
         builder.field("event_id", sensorName, colon: sequence)
-        if case .anomaly(let anomaly) = body {
+        if case .anomaly(let anomaly)? = body {
             if anomaly.kind == .stream {
                 if let sequenceNumber = anomaly.sequence {
                     builder.beginObject("overlap")
@@ -121,7 +119,7 @@ public final class EveFormatter {
             }
             if anomaly.suppressedBefore > 0 { builder.field("suppressed_before", anomaly.suppressedBefore) }
         }
-        if case .alert(let alert) = body {
+        if case .alert(let alert)? = body {
             builder.field("kind", alert.kind.rawValue)
             if let key = alert.baselineKey { builder.field("baseline_key", key) }
             if let from = alert.fromZone { builder.field("src_zone", from) }
@@ -136,7 +134,7 @@ public final class EveFormatter {
                 builder.endObject()
             }
         }
-        if case .flow = body, let flow {
+        if case .flow? = body, let flow {
             builder.field("midstream", flow.midstream)
             if flow.anomalies > 0 {
                 builder.field("anomalies", flow.anomalies)
@@ -153,23 +151,8 @@ public final class EveFormatter {
     /// The event's protocol object (for an alert: the object of the traffic that raised it).
     private func writeObject(of body: EventBody, flow: Flow?, into builder: JSONLineBuilder) {
         switch body {
-        case .modbus(let transaction):
-            builder.field("tx_id", transaction.transactionIndex)
-            ModbusEveObject.write(transaction, into: builder)
-        case .dnp3(let event):
-            DNP3EveObject.write(event, into: builder)
-        case .s7comm(let event):
-            S7EveObject.write(event, into: builder)
-        case .cotp(let event):
-            S7EveObject.write(event, into: builder)
-        case .dns(let event):
-            builder.field("tx_id", event.transactionIndex)
-            DNSEveObject.write(event, into: builder)
-        case .http(let event):
-            builder.field("tx_id", event.transactionIndex)
-            HTTPEveObject.write(event, into: builder)
-        case .mqtt(let event):
-            MQTTEveObject.write(event, into: builder)
+        case .application(let event):
+            event.writeEve(into: builder)
         case .alert(let alert):
             EveFormatter.writeAlert(alert, into: builder)
         case .asset(let asset):
@@ -319,143 +302,6 @@ public final class EveFormatter {
         case 50: "ESP"
         case 51: "AH"
         default: String(number)
-        }
-    }
-}
-
-/// The `modbus` object: Suricata's field names, plus what CONTRACT.md asks for.
-enum ModbusEveObject {
-    static func write(_ transaction: ModbusTransaction, into builder: JSONLineBuilder) {
-        builder.beginObject("modbus")
-        builder.field("id", transaction.transactionIndex)
-        if let request = transaction.request {
-            builder.beginObject("request")
-            writePDU(request, isResponse: false, identification: nil, into: builder)
-            builder.endObject()
-        }
-        if let response = transaction.response {
-            builder.beginObject("response")
-            writePDU(response, isResponse: true, identification: transaction.deviceIdentification, into: builder)
-            builder.endObject()
-        }
-        if transaction.unmatchedResponse { builder.field("unmatched_response", true) }
-        if let latency = transaction.latency { builder.field("latency_us", latency) }
-        builder.endObject()
-    }
-
-    static func writePDU(_ pdu: ModbusPDU, isResponse: Bool, identification: ModbusDeviceIdentification?, into builder: JSONLineBuilder) {
-        builder.field("transaction_id", pdu.transactionId)
-        builder.field("protocol_id", pdu.protocolId)
-        builder.field("unit_id", pdu.unitId)
-        builder.field("function_raw", pdu.functionRaw)
-        builder.field("function_code", pdu.function.name)
-        builder.field("category", pdu.function.category)
-        if let access = pdu.function.accessType { builder.field("access_type", access) }
-        if pdu.isException {
-            builder.field("exception", pdu.exceptionCode)
-            builder.field("exception_name", exceptionName(pdu.exceptionCode))
-        }
-        if pdu.hasAddress { builder.field("address", pdu.address) }
-        if pdu.hasQuantity { builder.field("quantity", pdu.quantity) }
-        if pdu.hasWriteRange {
-            builder.field("write_address", pdu.writeAddress)
-            builder.field("write_quantity", pdu.writeQuantity)
-        }
-        if pdu.hasMasks {
-            builder.field("and_mask", pdu.andMask)
-            builder.field("or_mask", pdu.orMask)
-        }
-        if pdu.hasSubfunction {
-            builder.field("subfunction", pdu.subfunction)
-            builder.field("subfunction_name", diagnosticName(pdu.subfunction))
-        }
-        if pdu.function == .readFileRecord || pdu.function == .writeFileRecord, pdu.fileSubRequestCount > 0 {
-            builder.field("file_number", pdu.fileNumber)
-            builder.field("sub_requests", pdu.fileSubRequestCount)
-        }
-        if pdu.valueCount > 0 {
-            builder.beginArray("values")
-            for index in 0..<pdu.keptValueCount { builder.element(pdu.values[index]) }
-            builder.endArray()
-            if pdu.valueCount > ModbusPDU.valueCapacity { builder.field("values_truncated", pdu.valueCount) }
-        }
-        if pdu.hasMEI {
-            builder.beginObject("mei")
-            builder.field("type", pdu.meiType)
-            if pdu.meiType == ModbusPDU.meiReadDeviceIdentification {
-                builder.field("read_device_id_code", pdu.readDeviceIdCode)
-                if isResponse {
-                    builder.field("conformity_level", pdu.conformityLevel)
-                    builder.field("more_follows", pdu.moreFollows != 0)
-                    builder.field("next_object_id", pdu.nextObjectId)
-                } else {
-                    builder.field("object_id", pdu.objectId)
-                }
-            }
-            if let identification, !identification.objects.isEmpty {
-                builder.beginObject("objects")
-                for object in identification.objects {
-                    writeDynamicKey(ModbusDeviceIdentification.objectName(object.id), value: object.value, into: builder)
-                }
-                builder.endObject()
-            }
-            builder.endObject()
-        }
-        if !pdu.anomalies.isEmpty {
-            builder.beginArray("error_flags")
-            for name in pdu.anomalies.eventNames { builder.element(name) }
-            builder.endArray()
-        }
-    }
-
-    /// Device identification object names are a closed set, so they map to static keys.
-    static func writeDynamicKey(_ name: String, value: [UInt8], into builder: JSONLineBuilder) {
-        switch name {
-        case "vendor_name": builder.field("vendor_name", bytes: value)
-        case "product_code": builder.field("product_code", bytes: value)
-        case "major_minor_revision": builder.field("major_minor_revision", bytes: value)
-        case "vendor_url": builder.field("vendor_url", bytes: value)
-        case "product_name": builder.field("product_name", bytes: value)
-        case "model_name": builder.field("model_name", bytes: value)
-        case "user_application_name": builder.field("user_application_name", bytes: value)
-        default: break  // private objects (0x80-0xFF) carry binary data: not written as text
-        }
-    }
-
-    static func exceptionName(_ code: UInt8) -> String {
-        switch code {
-        case 1: "ILLEGAL_FUNCTION"
-        case 2: "ILLEGAL_DATA_ADDRESS"
-        case 3: "ILLEGAL_DATA_VALUE"
-        case 4: "SERVER_DEVICE_FAILURE"
-        case 5: "ACKNOWLEDGE"
-        case 6: "SERVER_DEVICE_BUSY"
-        case 8: "MEMORY_PARITY_ERROR"
-        case 10: "GATEWAY_PATH_UNAVAILABLE"
-        case 11: "GATEWAY_TARGET_FAILED_TO_RESPOND"
-        default: "unknown-\(code)"
-        }
-    }
-
-    /// FC 8 sub-functions (Application Protocol §6.8.1).
-    static func diagnosticName(_ code: UInt16) -> String {
-        switch code {
-        case 0: "RETURN_QUERY_DATA"
-        case 1: "RESTART_COMMUNICATIONS_OPTION"
-        case 2: "RETURN_DIAGNOSTIC_REGISTER"
-        case 3: "CHANGE_ASCII_INPUT_DELIMITER"
-        case 4: "FORCE_LISTEN_ONLY_MODE"
-        case 10: "CLEAR_COUNTERS_AND_DIAGNOSTIC_REGISTER"
-        case 11: "RETURN_BUS_MESSAGE_COUNT"
-        case 12: "RETURN_BUS_COMMUNICATION_ERROR_COUNT"
-        case 13: "RETURN_BUS_EXCEPTION_ERROR_COUNT"
-        case 14: "RETURN_SERVER_MESSAGE_COUNT"
-        case 15: "RETURN_SERVER_NO_RESPONSE_COUNT"
-        case 16: "RETURN_SERVER_NAK_COUNT"
-        case 17: "RETURN_SERVER_BUSY_COUNT"
-        case 18: "RETURN_BUS_CHARACTER_OVERRUN_COUNT"
-        case 20: "CLEAR_OVERRUN_COUNTER_AND_FLAG"
-        default: "unknown-\(code)"
         }
     }
 }

@@ -4,49 +4,14 @@ import SpanwatchFlow
 import Glibc
 #endif
 
-/// A set of event kinds: which types one output takes (a bit per `EventKind`).
-public struct EventTypeSet: Sendable, Equatable {
-    var bits: UInt16
-
-    public static let all = EventTypeSet(bits: UInt16((1 << EventKind.allCases.count) - 1))
-    public static let none = EventTypeSet(bits: 0)
-
-    init(bits: UInt16) { self.bits = bits }
-
-    /// From EVE type names (`alert`, `flow`, ...); nil means every type.
-    public init(names: Set<String>?) {
+extension EventTypeSet {
+    /// From EVE type names (`alert`, `flow`, ...) among the known types; nil means every type.
+    public init(names: Set<String>?, among known: [EventType]) {
         guard let names else {
             self = .all
             return
         }
-        bits = 0
-        for kind in EventKind.allCases where names.contains(EveFormatter.eventTypeName(of: kind).description) {
-            bits |= 1 << EventTypeSet.index(kind)
-        }
-    }
-
-    @inline(__always)
-    public func contains(_ kind: EventKind) -> Bool { bits & (1 << EventTypeSet.index(kind)) != 0 }
-
-    public func union(_ other: EventTypeSet) -> EventTypeSet { EventTypeSet(bits: bits | other.bits) }
-
-    /// The kind's position in `EventKind.allCases`.
-    @inline(__always)
-    static func index(_ kind: EventKind) -> Int {
-        switch kind {
-        case .modbus: 0
-        case .dnp3: 1
-        case .s7comm: 2
-        case .cotp: 3
-        case .dns: 4
-        case .http: 5
-        case .mqtt: 6
-        case .flow: 7
-        case .anomaly: 8
-        case .alert: 9
-        case .asset: 10
-        case .stats: 11
-        }
+        self.init(known.filter { names.contains($0.description) })
     }
 }
 
@@ -132,19 +97,22 @@ public final class EveWriter: EventSink {
     private var wanted = EventTypeSet.none
     /// Each event is rendered here once, then copied to the outputs that take it.
     private let line = JSONLineBuilder(capacity: 16 * 1024)
-    /// Lines rendered, by event kind (`EventKind.allCases` order).
-    public private(set) var linesByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
+    /// Lines rendered, by event type (`EventType.index`).
+    public private(set) var linesByType = [UInt64](repeating: 0, count: 64)
     public private(set) var filteredOut: UInt64 = 0
+    /// Every event type there is (the registry's and the machinery's), in documentation order.
+    public let eventTypes: [EventType]
 
-    public init(formatter: EveFormatter) {
+    public init(formatter: EveFormatter, eventTypes: [EventType]) {
         self.formatter = formatter
+        self.eventTypes = eventTypes
     }
 
     deinit { flush() }
 
     /// Writes to an already open descriptor (1 for stdout).
     public func addOutput(descriptor: Int32, name: String = "eve:stdout", types: Set<String>? = nil) {
-        files.append(FileOutput(name: name, path: nil, descriptor: descriptor, ownsDescriptor: false, types: EventTypeSet(names: types)))
+        files.append(FileOutput(name: name, path: nil, descriptor: descriptor, ownsDescriptor: false, types: EventTypeSet(names: types, among: eventTypes)))
         updateWanted()
     }
 
@@ -152,13 +120,13 @@ public final class EveWriter: EventSink {
     public func addOutput(path: String, types: Set<String>? = nil) throws(OutputError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw OutputError("\(path): \(String(cString: strerror(errno)))") }
-        files.append(FileOutput(name: "eve:" + path, path: path, descriptor: fd, ownsDescriptor: true, types: EventTypeSet(names: types)))
+        files.append(FileOutput(name: "eve:" + path, path: path, descriptor: fd, ownsDescriptor: true, types: EventTypeSet(names: types, among: eventTypes)))
         updateWanted()
     }
 
     @discardableResult
     public func addSyslogOutput(name: String, encoder: SyslogEncoder, spool: Spool, types: Set<String>? = nil) -> SyslogOutput {
-        let output = SyslogOutput(name: name, encoder: encoder, spool: spool, types: EventTypeSet(names: types))
+        let output = SyslogOutput(name: name, encoder: encoder, spool: spool, types: EventTypeSet(names: types, among: eventTypes))
         syslogOutputs.append(output)
         updateWanted()
         return output
@@ -171,44 +139,72 @@ public final class EveWriter: EventSink {
         wanted = union
     }
 
-    public func wants(_ kind: EventKind) -> Bool { wanted.contains(kind) }
+    public func wants(_ type: EventType) -> Bool { wanted.contains(type) }
 
     public func emit(_ context: EventContext, _ body: EventBody) {
-        let kind = body.kind
-        guard wanted.contains(kind) else {
+        if case .application(let event) = body {
+            emitOpened(context, event)
+            return
+        }
+        let type = body.eventType
+        guard wanted.contains(type) else {
             filteredOut += 1
             return
         }
         line.removeAll()
         formatter.render(context, body, into: line)
-        linesByKind[EventTypeSet.index(kind)] += 1
+        deliver(type, timestamp: context.timestamp, urgent: type == .alert) { output, withoutNewline in
+            output.encoder.spool(line: withoutNewline, body: body, timestamp: context.timestamp, into: output.spool)
+        }
+    }
+
+    private func emitOpened<Event: ProtocolEvent>(_ context: EventContext, _ event: Event) {
+        emit(context, application: event)
+    }
+
+    public func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) {
+        let type = Event.eventType
+        guard wanted.contains(type) else {
+            filteredOut += 1
+            return
+        }
+        line.removeAll()
+        formatter.render(context, application: event, into: line)
+        deliver(type, timestamp: context.timestamp, urgent: false) { output, withoutNewline in
+            output.encoder.spool(line: withoutNewline, eventType: type, timestamp: context.timestamp, into: output.spool)
+        }
+    }
+
+    /// The rendered line to every output that takes its type.
+    private func deliver(_ type: EventType, timestamp: Int64, urgent: Bool,
+                         spool: (SyslogOutput, UnsafeRawBufferPointer) -> Bool) {
+        linesByType[type.index] += 1
         var keptAfterLoss: [SyslogOutput] = []  // empty (no allocation) but after drops
         line.withUnsafeBytes { rendered in
             // Alerts are written at once (an analyst tails the file); other lines in blocks.
-            let urgent = kind == .alert
-            for file in files where file.types.contains(kind) {
+            for file in files where file.types.contains(type) {
                 file.buffer.append(rendered)
                 file.lines += 1
                 if urgent || file.buffer.count >= EveWriter.flushThreshold { file.flush() }
             }
             guard !syslogOutputs.isEmpty else { return }
             let withoutNewline = UnsafeRawBufferPointer(rebasing: rendered[0..<(rendered.count - 1)])
-            for output in syslogOutputs where output.types.contains(kind) {
+            for output in syslogOutputs where output.types.contains(type) {
                 output.lines += 1
-                let kept = output.encoder.spool(line: withoutNewline, body: body, timestamp: context.timestamp, into: output.spool)
+                let kept = spool(output, withoutNewline)
                 if kept && output.spool.hasLoss { keptAfterLoss.append(output) }
             }
         }
         // Room again after drops: a loss record tells the SOC where the hole is (rendered after
         // this line has gone everywhere: it reuses the line buffer).
-        for output in keptAfterLoss { reportSpoolLoss(output, at: context.timestamp) }
+        for output in keptAfterLoss { reportSpoolLoss(output, at: timestamp) }
     }
 
     /// The `events` breakdown: lines rendered by event type.
     public var renderedByType: [(name: String, values: [(name: StaticString, value: UInt64)])] {
-        EventKind.allCases.map { kind in
-            let written: [(name: StaticString, value: UInt64)] = [("written", linesByKind[EventTypeSet.index(kind)])]
-            return (EveFormatter.eventTypeName(of: kind).description, written)
+        eventTypes.map { type in
+            let written: [(name: StaticString, value: UInt64)] = [("written", linesByType[type.index])]
+            return (type.description, written)
         }
     }
 
@@ -225,9 +221,9 @@ public final class EveWriter: EventSink {
         let context = EventContext(timestamp: timestamp, pcapCount: 0, interface: nil, flow: nil)
         line.removeAll()
         formatter.render(context, body, into: line)
-        linesByKind[EventTypeSet.index(.stats)] += 1
+        linesByType[EventType.stats.index] += 1
         line.withUnsafeBytes { rendered in
-            for file in files where file.types.contains(.stats) {
+            for file in files where file.types.contains(EventType.stats) {
                 file.buffer.append(rendered)
                 file.lines += 1
             }

@@ -34,6 +34,17 @@ public final class SyslogEncoder {
         } else if case .stats = body {
             recordClass = .alert  // counters and loss records are kept like alerts (the SOC needs the hole)
         }
+        return append(line: line, eventType: body.eventType, severity: severity, recordClass: recordClass, timestamp: timestamp, into: spool)
+    }
+
+    /// A protocol event's line (informational severity, spooled as an event).
+    @discardableResult
+    public func spool(line: UnsafeRawBufferPointer, eventType: EventType, timestamp: Int64, into spool: Spool) -> Bool {
+        append(line: line, eventType: eventType, severity: 6, recordClass: .other, timestamp: timestamp, into: spool)
+    }
+
+    private func append(line: UnsafeRawBufferPointer, eventType: EventType, severity: Int, recordClass: Spool.RecordClass, timestamp: Int64,
+                        into spool: Spool) -> Bool {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(ascii: "<"))
         appendDecimal(facility * 8 + severity)
@@ -48,7 +59,7 @@ public final class SyslogEncoder {
         scratch.append(contentsOf: " spanwatch ".utf8)
         scratch.append(contentsOf: processID)
         scratch.append(UInt8(ascii: " "))
-        EveFormatter.eventTypeName(of: body.kind).withUTF8Buffer { scratch.append(contentsOf: $0) }
+        eventType.name.withUTF8Buffer { scratch.append(contentsOf: $0) }
         scratch.append(contentsOf: " - ".utf8)
         scratch.append(contentsOf: line)
         return scratch.withUnsafeBytes { spool.append($0, class: recordClass) }

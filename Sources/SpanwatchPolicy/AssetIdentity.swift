@@ -1,87 +1,11 @@
 import SpanwatchFlow
 import SpanwatchWire
 
-/// What protocol events reveal about a device: its identity (vendor, product, firmware, ...) from
-/// Modbus FC 43/14, S7 SZL 0x0011/0x001C, DNP3 group 0 attributes and the HTTP `Server` header,
-/// and its roles from the protocols it serves or uses.
+/// What traffic reveals about a device: identity fields come from the protocols' events
+/// (`ProtocolEvent.visitIdentity`), roles from the protocol a flow speaks.
 public enum AssetIdentity {
-    /// Identity fields of the responding device (the flow's server) in this event.
-    public static func identity(_ body: EventBody, _ visitor: (StaticString, String) -> Void) {
-        switch body {
-        case .modbus(let transaction):
-            guard let identification = transaction.deviceIdentification else { return }
-            for object in identification.objects {
-                let name: StaticString
-                switch object.id {
-                case 0: name = "vendor"
-                case 1: name = "product_code"
-                case 2: name = "revision"
-                case 4: name = "product"
-                case 5: name = "model"
-                default: continue
-                }
-                visitor(name, text(object.value))
-            }
-        case .s7comm(let event):
-            guard case .s7comm(let pdu) = event.payload, pdu.hasIdentity else { return }
-            let identity = pdu.identity
-            if !identity.orderNumber.isEmpty { visitor("order_number", text(identity.orderNumber.trimmedArray)) }
-            if identity.hasFirmware { visitor("firmware", "V\(identity.firmware.0).\(identity.firmware.1).\(identity.firmware.2)") }
-            if !identity.moduleTypeName.isEmpty { visitor("module_type", text(identity.moduleTypeName.trimmedArray)) }
-            if !identity.serialNumber.isEmpty { visitor("serial_number", text(identity.serialNumber.trimmedArray)) }
-        case .dnp3(let event):
-            guard event.kind != .request else { return }
-            for attribute in event.fragment.deviceAttributes {
-                let name: StaticString
-                switch attribute.variation {
-                case 252: name = "vendor"
-                case 250: name = "product"
-                case 242: name = "firmware"
-                case 243: name = "hardware_version"
-                case 248: name = "serial_number"
-                default: continue
-                }
-                visitor(name, text(attribute.value))
-            }
-        case .http(let event):
-            if let server = event.response?.server { visitor("http_server", text(server)) }
-        default:
-            return
-        }
-    }
-
-    /// A cheap test before `identity`: whether the event can reveal an identity at all.
-    public static func mayCarryIdentity(_ body: EventBody) -> Bool {
-        switch body {
-        case .modbus(let transaction): transaction.deviceIdentification != nil
-        case .s7comm(let event): if case .s7comm(let pdu) = event.payload { pdu.hasIdentity } else { false }
-        case .dnp3(let event): !event.fragment.deviceAttributes.isEmpty
-        case .http(let event): event.response?.server != nil
-        default: false
-        }
-    }
-
     /// The roles of the flow's client and server once its protocol is known.
-    public static func roles(_ app: AppProtocol) -> (client: String, server: String)? {
-        switch app {
-        case .modbus: ("modbus_client", "modbus_server")
-        case .dnp3: ("dnp3_master", "dnp3_outstation")
-        case .s7comm: ("s7_client", "s7_server")
-        case .mqtt: ("mqtt_client", "mqtt_broker")
-        case .http: ("http_client", "http_server")
-        case .dns: ("dns_client", "dns_server")
-        default: nil
-        }
-    }
-
-    /// Wire text, trimmed, with anything unprintable replaced (identities land in YAML and JSON).
-    static func text(_ bytes: [UInt8]) -> String {
-        var scalars = String.UnicodeScalarView()
-        for byte in bytes where byte != 0 {
-            scalars.append(byte >= 0x20 && byte < 0x7F ? Unicode.Scalar(byte) : "?")
-        }
-        return String(scalars).trimmedOfSpaces()
-    }
+    public static func roles(_ app: AppProtocol) -> (client: String, server: String)? { app.definition?.roles }
 }
 
 /// Vendors by MAC OUI: the automation and network vendors a plant is made of. A short built-in

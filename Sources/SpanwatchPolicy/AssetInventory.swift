@@ -39,10 +39,10 @@ final class AssetInventory {
     }
 
     /// Identity fields a server revealed (Modbus FC 43/14, S7 SZL, DNP3 group 0, HTTP Server).
-    func identity(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
+    func identity<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext, engine: PolicyEngine) {
         guard var entry = entries[flow.serverIP] else { return }
         var changed = false
-        AssetIdentity.identity(body) { field, value in
+        event.visitIdentity { field, value in
             guard !value.isEmpty else { return }
             if let index = entry.identity.firstIndex(where: { $0.field.description == field.description }) {
                 guard entry.identity[index].value != value else { return }

@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchWire
 
 /// The allowed-flow baseline: the hosts of the plant, the edges between them (who talks to whom,
@@ -138,21 +139,16 @@ public struct PollingCycle: Sendable, Equatable {
 
 /// One edge's learned facts and operations.
 public struct BaselineEdge: Sendable, Equatable {
-    public static let applications: Set<String> = ["modbus", "dnp3", "s7comm", "dns", "http", "mqtt"]
-    /// Sets of names (topics, hosts) stop growing here; the edge then allows any (counted nowhere
-    /// else, so the file says it: `truncated: true`).
-    public static let maximumNames = 256
+    /// Application names an edge may carry (the registry's).
+    public static let applications: Set<String> = Set(ProtocolRegistry.standard.names)
 
     public var firstSeen: Timestamp? = nil
     public var lastSeen: Timestamp? = nil
     public var flows: UInt64 = 0
     public var polling: PollingCycle? = nil
 
-    public var modbus = ModbusOperations()
-    public var dnp3 = DNP3Operations()
-    public var s7comm = S7Operations()
-    public var mqtt = MQTTOperations()
-    public var http = HTTPOperations()
+    /// The operations used on the edge, by field of a protocol's vocabulary.
+    public var fields: [OperationField: OperationSet] = [:]
 
     public init() {}
 
@@ -169,102 +165,36 @@ public struct BaselineEdge: Sendable, Equatable {
                 polling = theirs
             }
         }
-        modbus.merge(other.modbus)
-        dnp3.merge(other.dnp3)
-        s7comm.merge(other.s7comm)
-        mqtt.merge(other.mqtt)
-        http.merge(other.http)
+        for (field, set) in other.fields { fields[field, default: OperationSet()].formUnion(set) }
+    }
+
+    /// The values listed for a set field (empty when none).
+    public func values(_ field: OperationField) -> Set<OperationValue> { fields[field]?.values ?? [] }
+
+    /// The ranges listed for a table of a range field.
+    public func ranges(_ field: OperationField, table: String) -> AddressRanges? { fields[field]?.tables[table] }
+
+    /// Whether the edge lists any operation of a protocol in a field that restricts it.
+    public func restricts(_ protocolName: String) -> Bool {
+        fields.contains { $0.key.protocolName == protocolName && $0.key.constrainsEdge && !$0.value.values.isEmpty }
+    }
+
+    /// Whether anything of the protocol is listed (its section is written in the file).
+    public func lists(_ protocolName: String) -> Bool {
+        fields.contains { $0.key.protocolName == protocolName && !$0.value.isEmpty }
     }
 }
 
-/// Modbus register tables, by the function codes that address them.
-public enum ModbusTable: String, Sendable, CaseIterable, Comparable {
-    case coils, discreteInputs = "discrete_inputs", holdingRegisters = "holding_registers", inputRegisters = "input_registers"
+/// What one field of an edge holds: values (set fields), or ranges per table (range fields).
+public struct OperationSet: Sendable, Equatable {
+    public var values: Set<OperationValue> = []
+    public var tables: [String: AddressRanges] = [:]
+    public init() {}
 
-    public static func < (a: ModbusTable, b: ModbusTable) -> Bool { a.rawValue < b.rawValue }
+    public var isEmpty: Bool { values.isEmpty && tables.isEmpty }
 
-    /// The table a read or write function addresses.
-    public static func of(function: UInt8) -> ModbusTable? {
-        switch function {
-        case 1, 5, 15: .coils
-        case 2: .discreteInputs
-        case 3, 6, 16, 22, 23: .holdingRegisters
-        case 4: .inputRegisters
-        default: nil
-        }
-    }
-}
-
-public struct ModbusOperations: Sendable, Equatable {
-    public var units: Set<UInt8> = []
-    public var functions: Set<UInt8> = []
-    public var reads: [ModbusTable: AddressRanges] = [:]
-    public var writes: [ModbusTable: AddressRanges] = [:]
-    public var isEmpty: Bool { units.isEmpty && functions.isEmpty }
-
-    public mutating func merge(_ other: ModbusOperations) {
-        units.formUnion(other.units)
-        functions.formUnion(other.functions)
-        for (table, ranges) in other.reads { reads[table, default: AddressRanges()].formUnion(ranges) }
-        for (table, ranges) in other.writes { writes[table, default: AddressRanges()].formUnion(ranges) }
-    }
-}
-
-public struct DNP3Operations: Sendable, Equatable {
-    /// Link addresses of master and outstation.
-    public var links: Set<DNP3LinkPair> = []
-    /// Request function codes.
-    public var functions: Set<UInt8> = []
-    /// Object groups used in requests.
-    public var groups: Set<UInt8> = []
-    /// Point indexes written or operated, by object group.
-    public var writes: [UInt8: AddressRanges] = [:]
-    public var isEmpty: Bool { links.isEmpty && functions.isEmpty }
-
-    public mutating func merge(_ other: DNP3Operations) {
-        links.formUnion(other.links)
-        functions.formUnion(other.functions)
-        groups.formUnion(other.groups)
-        for (group, ranges) in other.writes { writes[group, default: AddressRanges()].formUnion(ranges) }
-    }
-}
-
-public struct S7Operations: Sendable, Equatable {
-    /// Job function names (`READ_VAR`, `WRITE_VAR`, ...); userdata as `USERDATA:<group>`.
-    public var functions: Set<String> = []
-    /// Byte offsets written, by area (`DB1`, `M`, `Q`, ...).
-    public var writes: [String: AddressRanges] = [:]
-    /// PI services called (`P_PROGRAM`, `_INSE`, ...).
-    public var piServices: Set<String> = []
-    public var isEmpty: Bool { functions.isEmpty }
-
-    public mutating func merge(_ other: S7Operations) {
-        functions.formUnion(other.functions)
-        for (area, ranges) in other.writes { writes[area, default: AddressRanges()].formUnion(ranges) }
-        piServices.formUnion(other.piServices)
-    }
-}
-
-public struct MQTTOperations: Sendable, Equatable {
-    public var clientIDs: Set<String> = []
-    public var publish: Set<String> = []
-    public var subscribe: Set<String> = []
-    public var isEmpty: Bool { clientIDs.isEmpty && publish.isEmpty && subscribe.isEmpty }
-
-    public mutating func merge(_ other: MQTTOperations) {
-        clientIDs.formUnion(other.clientIDs)
-        publish.formUnion(other.publish)
-        subscribe.formUnion(other.subscribe)
-    }
-}
-
-public struct HTTPOperations: Sendable, Equatable {
-    public var methods: Set<String> = []
-    public var hosts: Set<String> = []
-    public var isEmpty: Bool { methods.isEmpty && hosts.isEmpty }
-
-    public mutating func merge(_ other: HTTPOperations) {
-        methods.formUnion(other.methods)
-        hosts.formUnion(other.hosts)
+    public mutating func formUnion(_ other: OperationSet) {
+        values.formUnion(other.values)
+        for (table, ranges) in other.tables { tables[table, default: AddressRanges()].formUnion(ranges) }
     }
 }

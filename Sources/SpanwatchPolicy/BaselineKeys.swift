@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchWire
 
 /// Baseline keys: one line per fact, in the form alerts name them (`spanwatch.baseline_key`) and
@@ -92,25 +93,23 @@ extension Baseline {
 }
 
 extension BaselineEdge {
-    /// Every operation of the edge, in a fixed order.
+    /// Every operation of the edge, in a fixed order: the registry's protocols, each one's
+    /// fields, values sorted.
     public func operations() -> [ObservedOperation] {
         var out: [ObservedOperation] = []
-        out += modbus.units.sorted().map { .modbusUnit($0) }
-        out += modbus.functions.sorted().map { .modbusFunction($0) }
-        for table in modbus.reads.keys.sorted() { out += modbus.reads[table]!.ranges.map { .modbusRead(table, $0) } }
-        for table in modbus.writes.keys.sorted() { out += modbus.writes[table]!.ranges.map { .modbusWrite(table, $0) } }
-        out += dnp3.links.sorted().map { .dnp3Link($0) }
-        out += dnp3.functions.sorted().map { .dnp3Function($0) }
-        out += dnp3.groups.sorted().map { .dnp3Group($0) }
-        for group in dnp3.writes.keys.sorted() { out += dnp3.writes[group]!.ranges.map { .dnp3Write(group, $0) } }
-        out += s7comm.functions.sorted().map { .s7Function($0) }
-        for area in s7comm.writes.keys.sorted() { out += s7comm.writes[area]!.ranges.map { .s7Write(area, $0) } }
-        out += s7comm.piServices.sorted().map { .s7PIService($0) }
-        out += mqtt.clientIDs.sorted().map { .mqttClientID($0) }
-        out += mqtt.publish.sorted().map { .mqttPublish($0) }
-        out += mqtt.subscribe.sorted().map { .mqttSubscribe($0) }
-        out += http.methods.sorted().map { .httpMethod($0) }
-        out += http.hosts.sorted().map { .httpHost($0) }
+        for vocabulary in ProtocolRegistry.standard.vocabularies {
+            for field in vocabulary.fields {
+                guard let set = fields[field] else { continue }
+                switch field.kind {
+                case .set:
+                    out += set.values.sorted().map { ProtocolOperation(field, $0) }
+                case .ranges:
+                    for table in set.tables.keys.sorted(by: field.tableOrder) {
+                        out += set.tables[table]!.ranges.map { ProtocolOperation(field, table: table, $0) }
+                    }
+                }
+            }
+        }
         return out
     }
 }

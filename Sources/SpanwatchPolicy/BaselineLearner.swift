@@ -103,31 +103,27 @@ public final class BaselineLearner {
     }
 
     /// A protocol event on a flow whose edge was learned.
-    func learnEvent(_ body: EventBody, flow: Flow, direction: StreamDirection?, at time: Timestamp) {
-        if case .dns(let event) = body, !event.message.isResponse {
-            learnNames(event, client: flow.clientIP)
-        }
-        AssetIdentity.identity(body) { field, value in
+    func learnEvent<Event: ProtocolEvent>(_ event: Event, flow: Flow, direction: StreamDirection?, at time: Timestamp) {
+        event.visitQueriedNames { learnName($0, client: flow.clientIP) }
+        event.visitIdentity { field, value in
             guard !value.isEmpty, BaselineLearner.isTrackedHost(flow.serverIP, policy: zonePolicy) else { return }
             baseline.hosts[flow.serverIP, default: BaselineHost(address: flow.serverIP)].identity[field.description] = value
         }
         guard flow.baselineEdge >= 0 else { return }
         let index = Int(flow.baselineEdge)
-        ObservedOperations.visit(body, direction: direction) { edges[index].insert($0) }
+        event.visitOperations(direction: direction) { edges[index].insert($0) }
         if edges[index].lastSeen == nil || time > edges[index].lastSeen! { edges[index].lastSeen = time }
-        if let signature = PollingSignature.of(body) { timeRequest(signature, edge: index, at: time) }
+        if let signature = event.pollingSignature { timeRequest(signature, edge: index, at: time) }
     }
 
-    private func learnNames(_ event: DNSEvent, client: IPAddress) {
+    private func learnName(_ queried: String, client: IPAddress) {
         guard BaselineLearner.isTrackedHost(client, policy: zonePolicy) else { return }
-        for query in event.queries where !query.name.isEmpty {
-            let name = String(decoding: query.name, as: UTF8.self).lowercased()
-            var names = baseline.dnsNames[client] ?? []
-            guard !names.contains(name) else { continue }
-            guard names.count < BaselineLearner.maximumNamesPerClient else { counters.namesDropped += 1; continue }
-            names.insert(name)
-            baseline.dnsNames[client] = names
-        }
+        let name = queried.lowercased()
+        var names = baseline.dnsNames[client] ?? []
+        guard !names.contains(name) else { return }
+        guard names.count < BaselineLearner.maximumNamesPerClient else { counters.namesDropped += 1; return }
+        names.insert(name)
+        baseline.dnsNames[client] = names
     }
 
     private func timeRequest(_ signature: UInt64, edge: Int, at now: Timestamp) {
@@ -185,86 +181,5 @@ public final class BaselineLearner {
         let jitter = deviations[min(deviations.count - 1, deviations.count * 9 / 10)]
         guard median >= 1000, jitter * 2 <= median else { return nil }
         return PollingCycle(periodMilliseconds: (median + 500) / 1000, jitterMilliseconds: (jitter + 500) / 1000)
-    }
-}
-
-/// The request a polling master repeats: what identifies "the same request again".
-enum PollingSignature {
-    static func of(_ body: EventBody) -> UInt64? {
-        switch body {
-        case .modbus(let transaction):
-            guard let request = transaction.request else { return nil }
-            return 1 << 56 | UInt64(request.unitId) << 40 | UInt64(request.functionRaw) << 32 | UInt64(request.address) << 16 | UInt64(request.quantity)
-        case .dnp3(let event):
-            guard event.kind == .request else { return nil }
-            let group = event.fragment.keptObjectCount > 0 ? UInt64(event.fragment.objects[0].group) : 0
-            return 2 << 56 | UInt64(event.fragment.function.rawValue) << 32 | group << 16 | UInt64(event.link.destination)
-        case .s7comm(let event):
-            guard case .s7comm(let pdu) = event.payload, pdu.rosctr == 1, pdu.hasFunction else { return nil }
-            let item = pdu.keptItemCount > 0 ? pdu.items[0] : S7Item()
-            return 3 << 56 | UInt64(pdu.function) << 48 | UInt64(item.area) << 40 | UInt64(item.dbNumber) << 24 | UInt64(item.byteAddress & 0xFFFFFF)
-        default:
-            return nil
-        }
-    }
-
-    /// A response from the polled device: the edge is alive.
-    static func isAnswer(_ body: EventBody) -> Bool {
-        switch body {
-        case .modbus(let transaction): transaction.response != nil
-        case .dnp3(let event): event.kind != .request
-        case .s7comm(let event):
-            if case .s7comm(let pdu) = event.payload { pdu.rosctr == 2 || pdu.rosctr == 3 } else { false }
-        default: false
-        }
-    }
-}
-
-extension BaselineEdge {
-    /// Adds an observed operation (learning, or `baseline approve`).
-    public mutating func insert(_ operation: ObservedOperation) {
-        switch operation {
-        case .modbusUnit(let unit): modbus.units.insert(unit)
-        case .modbusFunction(let code): modbus.functions.insert(code)
-        case .modbusRead(let table, let range): modbus.reads[table, default: AddressRanges()].insert(range)
-        case .modbusWrite(let table, let range): modbus.writes[table, default: AddressRanges()].insert(range)
-        case .dnp3Link(let link): dnp3.links.insert(link)
-        case .dnp3Function(let code): dnp3.functions.insert(code)
-        case .dnp3Group(let group): dnp3.groups.insert(group)
-        case .dnp3Write(let group, let range): dnp3.writes[group, default: AddressRanges()].insert(range)
-        case .s7Function(let name): s7comm.functions.insert(name)
-        case .s7Write(let area, let range): s7comm.writes[area, default: AddressRanges()].insert(range)
-        case .s7PIService(let name): s7comm.piServices.insert(name)
-        case .mqttClientID(let id): if mqtt.clientIDs.count < BaselineEdge.maximumNames { mqtt.clientIDs.insert(id) }
-        case .mqttPublish(let topic): if mqtt.publish.count < BaselineEdge.maximumNames { mqtt.publish.insert(topic) }
-        case .mqttSubscribe(let filter): if mqtt.subscribe.count < BaselineEdge.maximumNames { mqtt.subscribe.insert(filter) }
-        case .httpMethod(let method): if http.methods.count < BaselineEdge.maximumNames { http.methods.insert(method) }
-        case .httpHost(let host): if http.hosts.count < BaselineEdge.maximumNames { http.hosts.insert(host) }
-        }
-    }
-
-    /// Whether the edge allows an operation. An edge with nothing listed for a protocol allows any
-    /// operation of it (an edge approved from a new_flow alert, before anyone restricts it); once
-    /// something is listed, every list of that protocol constrains. Write ranges constrain the
-    /// tables (DNP3 groups, S7 areas) they are listed for; a new writer is caught by its function.
-    public func allows(_ operation: ObservedOperation) -> Bool {
-        switch operation {
-        case .modbusUnit(let unit): modbus.isEmpty || modbus.units.contains(unit)
-        case .modbusFunction(let code): modbus.isEmpty || modbus.functions.contains(code)
-        case .modbusRead: true
-        case .modbusWrite(let table, let range): modbus.writes[table].map { $0.isEmpty || $0.covers(range) } ?? true
-        case .dnp3Link(let link): dnp3.isEmpty || dnp3.links.contains(link)
-        case .dnp3Function(let code): dnp3.isEmpty || dnp3.functions.contains(code)
-        case .dnp3Group(let group): dnp3.isEmpty || dnp3.groups.contains(group)
-        case .dnp3Write(let group, let range): dnp3.writes[group].map { $0.isEmpty || $0.covers(range) } ?? true
-        case .s7Function(let name): s7comm.isEmpty || s7comm.functions.contains(name)
-        case .s7Write(let area, let range): s7comm.writes[area].map { $0.isEmpty || $0.covers(range) } ?? true
-        case .s7PIService(let name): s7comm.isEmpty || s7comm.piServices.contains(name)
-        case .mqttClientID(let id): mqtt.isEmpty || mqtt.clientIDs.contains(id) || mqtt.clientIDs.count >= BaselineEdge.maximumNames
-        case .mqttPublish(let topic): mqtt.isEmpty || mqtt.publish.contains(topic) || mqtt.publish.count >= BaselineEdge.maximumNames
-        case .mqttSubscribe(let filter): mqtt.isEmpty || mqtt.subscribe.contains(filter) || mqtt.subscribe.count >= BaselineEdge.maximumNames
-        case .httpMethod(let method): http.isEmpty || http.methods.contains(method) || http.methods.count >= BaselineEdge.maximumNames
-        case .httpHost(let host): http.isEmpty || http.hosts.contains(host) || http.hosts.count >= BaselineEdge.maximumNames
-        }
     }
 }

@@ -92,9 +92,9 @@ final class BaselineMonitor {
     }
 
     /// Identity fields the server revealed that differ from the baseline's.
-    func checkIdentity(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
-        guard AssetIdentity.mayCarryIdentity(body), let host = baseline.hosts[flow.serverIP], !host.identity.isEmpty else { return }
-        AssetIdentity.identity(body) { name, value in
+    func checkIdentity<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext, engine: PolicyEngine) {
+        guard event.mayCarryIdentity, let host = baseline.hosts[flow.serverIP], !host.identity.isEmpty else { return }
+        event.visitIdentity { name, value in
             let field = name.description
             guard let learned = host.identity[field], learned != value, !value.isEmpty else { return }
             let firmware = field == "firmware" || field == "revision"
@@ -104,7 +104,7 @@ final class BaselineMonitor {
                                     technique: firmware ? ("T0839", "Module Firmware") : nil,
                                     baselineKey: "host \(flow.serverIP) | identity \(field) \(value)",
                                     fromZone: engine.policy.zone(of: flow.clientIP)?.name, toZone: engine.policy.zone(of: flow.serverIP)?.name,
-                                    evidence: body),
+                                    evidence: .application(event)),
                          key: "asset_change|\(flow.serverIP)|\(field)|\(value)", context: context)
         }
     }
@@ -132,16 +132,16 @@ final class BaselineMonitor {
 
     /// Operations of a protocol event on a learned edge. One finding per event: a function the
     /// edge never used is the `new_operation`; only a known write function is judged by range.
-    func checkOperations(_ body: EventBody, flow: Flow, context: EventContext, engine: PolicyEngine) {
+    func checkOperations<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext, engine: PolicyEngine) {
         guard flow.baselineEdge >= 0, let rules = edges[Int(flow.baselineEdge)] else { return }
         let index = Int(flow.baselineEdge)
         let watch = Int(watchOfEdge[index])
-        if watch >= 0 && PollingSignature.isAnswer(body) {
+        if watch >= 0 && event.answersPoll {
             watches[watch].lastAnswer = context.timestamp
             watches[watch].silent = false
         }
         var found = false
-        ObservedOperations.visit(body, direction: context.direction) { operation in
+        event.visitOperations(direction: context.direction) { operation in
             guard !found, !rules.edge.allows(operation) else { return }
             let edge = rules.edge
             found = true
@@ -150,25 +150,19 @@ final class BaselineMonitor {
             let to = engine.policy.zone(of: flow.serverIP)?.name
             let who = "\(engine.describe(flow.clientIP)) -> \(engine.describe(flow.serverIP)) \(key.service)"
             if operation.isRangedWrite {
-                let learned: String
-                switch operation {
-                case .modbusWrite(let table, _): learned = edge.modbus.writes[table]?.description ?? "none"
-                case .dnp3Write(let group, _): learned = edge.dnp3.writes[group]?.description ?? "none"
-                case .s7Write(let area, _): learned = edge.s7comm.writes[area]?.description ?? "none"
-                default: learned = "none"
-                }
+                let learned = operation.value.text.flatMap { edge.ranges(operation.field, table: $0)?.description } ?? "none"
                 engine.raise(AlertEvent(kind: .writeOutOfRange, severity: 1, signatureID: 9_000_011,
                                         signature: "SPANWATCH write out of range: \(who) \(operation.humanText), learned writes: \(learned)",
                                         category: "Attempted Administrator Privilege Gain", technique: ("T0836", "Modify Parameter"),
-                                        baselineKey: "edge \(key) | \(operation.keyText)", fromZone: from, toZone: to, evidence: body),
+                                        baselineKey: "edge \(key) | \(operation.keyText)", fromZone: from, toZone: to, evidence: .application(event)),
                              key: "write_out_of_range|\(key)|\(operation.keyText)", context: context)
             } else {
-                let write = PolicyEngine.isWriteOperation(operation)
+                let write = operation.isWrite
                 engine.raise(AlertEvent(kind: .newOperation, severity: write ? 1 : 2, signatureID: 9_000_010,
                                         signature: "SPANWATCH new operation: \(who) used \(operation.humanText), never seen on this edge",
                                         category: write ? "Attempted Administrator Privilege Gain" : "Potentially Bad Traffic",
                                         technique: write ? ("T0855", "Unauthorized Command Message") : nil,
-                                        baselineKey: "edge \(key) | \(operation.keyText)", fromZone: from, toZone: to, evidence: body),
+                                        baselineKey: "edge \(key) | \(operation.keyText)", fromZone: from, toZone: to, evidence: .application(event)),
                              key: "new_operation|\(key)|\(operation.keyText)", context: context)
             }
         }

@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchWire
 
 /// Checks traffic against the plant's target architecture (zones and conduits) and against the
@@ -57,7 +58,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
         self.settings = settings
         self.downstream = downstream
         ledger = AlertLedger(settings: settings.alerts)
-        inventory = downstream.wants(.asset) ? AssetInventory() : nil
+        inventory = downstream.wants(EventType.asset) ? AssetInventory() : nil
     }
 
     /// The hosts seen in this run, for `asset` events (only when someone wants them).
@@ -115,38 +116,50 @@ public final class PolicyEngine: EventSink, FlowObserver {
 
     // MARK: EventSink
 
-    public func wants(_ kind: EventKind) -> Bool {
-        switch kind {
-        case .dns: true  // queries for external_dns and the baseline's names
-        case .modbus, .dnp3, .s7comm, .http, .mqtt: true  // operations, identities, credentials
-        case .anomaly: true  // protocol_anomaly
-        default: downstream.wants(kind)
+    public func wants(_ type: EventType) -> Bool {
+        switch type {
+        // Every protocol event: operations, identities, credentials, queried names.
+        case .flow, .alert, .asset, .stats: downstream.wants(type)
+        default: true  // protocol events, and anomalies (protocol_anomaly)
         }
     }
 
     public func emit(_ context: EventContext, _ body: EventBody) {
+        switch body {
+        case .application(let event):
+            emitOpened(context, event)
+            return
+        case .anomaly(let anomaly):
+            if let flow = context.flow { checkAnomaly(anomaly, flow: flow, context: context) }
+        default:
+            break
+        }
+        guard downstream.wants(body.eventType) else { return }
+        downstream.emit(context, body)
+    }
+
+    private func emitOpened<Event: ProtocolEvent>(_ context: EventContext, _ event: Event) {
+        emit(context, application: event)
+    }
+
+    /// A protocol event: its critical operation and credentials, the server's answer, its
+    /// identity, and (learning) what it adds to the baseline or (monitoring) how it departs from it.
+    public func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) {
         if let flow = context.flow {
-            switch body {
-            case .flow, .alert, .cotp: break
-            case .anomaly(let anomaly): checkAnomaly(anomaly, flow: flow, context: context)
-            default:
-                if case .dns(let event) = body, !event.message.isResponse, !policy.isEmpty {
-                    checkQuery(event, flow: flow, context: context)
-                }
-                let critical = checkOperations(body, flow: flow, context: context)
-                if context.direction == .toClient || PollingSignature.isAnswer(body) { serverAnswered(flow, context: context) }
-                if let inventory, AssetIdentity.mayCarryIdentity(body) { inventory.identity(body, flow: flow, context: context, engine: self) }
-                if let learner {
-                    learner.learnEvent(body, flow: flow, direction: context.direction, at: context.timestamp)
-                } else if let monitor {
-                    // A critical operation is its own finding: no new_operation for the same event.
-                    if !critical { monitor.checkOperations(body, flow: flow, context: context, engine: self) }
-                    monitor.checkIdentity(body, flow: flow, context: context, engine: self)
-                }
+            if !policy.isEmpty { checkQueries(event, flow: flow, context: context) }
+            let critical = checkOperations(event, flow: flow, context: context)
+            if context.direction == .toClient || event.answersPoll { serverAnswered(flow, context: context) }
+            if let inventory, event.mayCarryIdentity { inventory.identity(event, flow: flow, context: context, engine: self) }
+            if let learner {
+                learner.learnEvent(event, flow: flow, direction: context.direction, at: context.timestamp)
+            } else if let monitor {
+                // A critical operation is its own finding: no new_operation for the same event.
+                if !critical { monitor.checkOperations(event, flow: flow, context: context, engine: self) }
+                monitor.checkIdentity(event, flow: flow, context: context, engine: self)
             }
         }
-        guard downstream.wants(body.kind) else { return }
-        downstream.emit(context, body)
+        guard downstream.wants(Event.eventType) else { return }
+        downstream.emit(context, application: event)
     }
 
     // MARK: FlowObserver
@@ -221,7 +234,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
 
     private func writeAggregate(_ alert: AlertEvent, at time: Timestamp) {
         counters.aggregates += 1
-        guard downstream.wants(.alert) else { return }
+        guard downstream.wants(EventType.alert) else { return }
         downstream.emit(EventContext(timestamp: time, pcapCount: 0, interface: nil, flow: nil), .alert(alert))
     }
 
@@ -261,16 +274,6 @@ public final class PolicyEngine: EventSink, FlowObserver {
             learner.learnServer(flow, at: context.timestamp)
         } else if let monitor {
             monitor.checkHost(flow.serverIP, mac: server, flow: flow, context: context, engine: self)
-        }
-    }
-
-    /// A Modbus, DNP3 or S7 write or control function.
-    static func isWriteOperation(_ operation: ObservedOperation) -> Bool {
-        switch operation {
-        case .modbusFunction(let code): ModbusFunction(rawValue: code).isWrite
-        case .dnp3Function(let code): ObservedOperations.dnp3Writes(code)
-        case .s7Function(let name): name == "WRITE_VAR"
-        default: false
         }
     }
 
@@ -382,53 +385,42 @@ public final class PolicyEngine: EventSink, FlowObserver {
     /// Critical operations and cleartext credentials; returns whether a critical operation was
     /// found (allowed or not).
     @discardableResult
-    private func checkOperations(_ body: EventBody, flow: Flow, context: EventContext) -> Bool {
-        switch body {
-        case .modbus, .dnp3, .s7comm:
-            guard let finding = CriticalOperations.find(body) else { return false }
-            let category = finding.category
-            if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return true }
-            raise(AlertEvent(kind: .criticalOperation, severity: 1, signatureID: 9_000_004,
-                             signature: "SPANWATCH critical operation: \(finding.operation) from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
-                             category: "Attempted Administrator Privilege Gain", technique: finding.technique,
-                             fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: body),
-                  key: "critical_operation|\(flow.clientIP)|\(flow.serverIP)|\(finding.operation)", context: context)
-            return true
-        case .http(let event):
-            guard let request = event.request, let scheme = request.authorizationScheme,
-                  String(decoding: scheme, as: UTF8.self).lowercased() == "basic" else { return false }
-            let user = request.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
-            cleartext("HTTP Basic", user: user, flow: flow, body: body, context: context)
-            return false
-        case .mqtt(let event):
-            guard event.message.type == 1, event.message.passwordPresent else { return false }
-            let user = event.username.map { String(decoding: $0, as: UTF8.self) } ?? "?"
-            cleartext("MQTT CONNECT", user: user, flow: flow, body: body, context: context)
-            return false
-        default:
+    private func checkOperations<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext) -> Bool {
+        if let credentials = event.cleartextCredentials {
+            cleartext(credentials.method, user: credentials.user, flow: flow, event: event, context: context)
             return false
         }
+        guard let finding = event.criticalOperation else { return false }
+        let category = finding.category
+        if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return true }
+        raise(AlertEvent(kind: .criticalOperation, severity: 1, signatureID: 9_000_004,
+                         signature: "SPANWATCH critical operation: \(finding.operation) from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
+                         category: "Attempted Administrator Privilege Gain", technique: finding.technique,
+                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: .application(event)),
+              key: "critical_operation|\(flow.clientIP)|\(flow.serverIP)|\(finding.operation)", context: context)
+        return true
     }
 
-    private func cleartext(_ how: String, user: String, flow: Flow, body: EventBody, context: EventContext) {
+    private func cleartext<Event: ProtocolEvent>(_ how: String, user: String, flow: Flow, event: Event, context: EventContext) {
         raise(AlertEvent(kind: .cleartextCredentials, severity: 2, signatureID: 9_000_005,
                          signature: "SPANWATCH cleartext credentials: \(how) password for '\(user)' from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
                          category: "Potential Corporate Privacy Violation", technique: ("T0859", "Valid Accounts"),
-                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: body),
+                         fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: .application(event)),
               key: "cleartext_credentials|\(flow.clientIP)|\(flow.serverIP)|\(how)|\(user)", context: context)
     }
 
-    private func checkQuery(_ event: DNSEvent, flow: Flow, context: EventContext) {
-        guard let zone = policy.zone(of: flow.clientIP), !zone.internetAllowed else { return }
-        for query in event.queries {
-            let name = String(decoding: query.name, as: UTF8.self)
-            guard !name.isEmpty, !ZonePolicy.isLocal(name, in: zone) else { continue }
+    /// `external_dns`: a host of a zone without internet resolving a name outside its zone's
+    /// local domains and its baseline names.
+    private func checkQueries<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext) {
+        event.visitQueriedNames { name in
+            guard let zone = policy.zone(of: flow.clientIP), !zone.internetAllowed else { return }
+            guard !ZonePolicy.isLocal(name, in: zone) else { return }
             let lowered = name.lowercased()
-            if let monitor, monitor.dnsNames[flow.clientIP]?.contains(lowered) == true { continue }
+            if let monitor, monitor.dnsNames[flow.clientIP]?.contains(lowered) == true { return }
             raise(AlertEvent(kind: .externalDNS, severity: 2, signatureID: 9_000_003,
                              signature: "SPANWATCH external DNS: \(describe(flow.clientIP)) in zone \(zone.name) resolved \(name)",
                              category: "Potential Corporate Privacy Violation", baselineKey: "dns \(flow.clientIP) \(lowered)",
-                             fromZone: zone.name, evidence: .dns(event)),
+                             fromZone: zone.name, evidence: .application(event)),
                   key: "external_dns|\(flow.clientIP)|\(lowered)", context: context)
         }
     }
@@ -436,7 +428,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     /// `protocol_anomaly`: a malformed or non-conforming OT protocol message (Modbus, DNP3, S7),
     /// one alert per client, server and anomaly name.
     private func checkAnomaly(_ anomaly: AnomalyEvent, flow: Flow, context: EventContext) {
-        guard anomaly.kind == .applayer, PolicyEngine.otLayers.contains(anomaly.layer) else { return }
+        guard anomaly.kind == .applayer, alertingAnomalyLayers.contains(anomaly.layer) else { return }
         raise(AlertEvent(kind: .protocolAnomaly, severity: 3, signatureID: 9_000_014,
                          signature: "SPANWATCH protocol anomaly: \(anomaly.event) from "
                             + "\(describe(context.direction == .toClient ? flow.serverIP : flow.clientIP)) to "
@@ -446,7 +438,8 @@ public final class PolicyEngine: EventSink, FlowObserver {
               key: "protocol_anomaly|\(flow.clientIP)|\(flow.serverIP)|\(anomaly.event)", context: context)
     }
 
-    static let otLayers: Set<String> = ["modbus", "dnp3", "s7comm", "cotp", "tpkt"]
+    /// The layers whose anomalies are `protocol_anomaly` alerts (the OT protocols say which).
+    let alertingAnomalyLayers = ProtocolRegistry.standard.alertingAnomalyLayers
 
     /// Raises the alert once per key; `alert` (its signature text) is only built the first time.
     func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext) {
@@ -460,7 +453,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
             }
             return made
         }
-        guard outcome == .write, let built, downstream.wants(.alert) else { return }
+        guard outcome == .write, let built, downstream.wants(EventType.alert) else { return }
         downstream.emit(context, .alert(built))
     }
 }

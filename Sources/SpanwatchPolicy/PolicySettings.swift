@@ -27,7 +27,7 @@ public struct OperationAllowance: Sendable, Equatable {
         self.operations = operations
     }
 
-    public static var operationNames: Set<String> { CriticalOperations.categories.union(["any"]) }
+    public static var operationNames: Set<String> { CriticalOperation.categories.union(["any"]) }
 
     func allows(_ category: String, client: IPAddress, server: IPAddress) -> Bool {
         (operations.contains(category) || operations.contains("any"))

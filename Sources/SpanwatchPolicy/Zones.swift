@@ -1,4 +1,5 @@
 import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchWire
 
 /// An address block: `10.10.0.0/16`, `fd00::/8`, or a single address.
@@ -63,13 +64,11 @@ public enum Service: Sendable, Equatable, CustomStringConvertible {
         let lower = text.lowercased()
         switch lower {
         case "any": self = .any
-        case "modbus": self = .application(.modbus)
-        case "dnp3": self = .application(.dnp3)
-        case "s7comm": self = .application(.s7comm)
-        case "dns": self = .application(.dns)
-        case "http": self = .application(.http)
-        case "mqtt": self = .application(.mqtt)
         default:
+            if let app = ProtocolRegistry.standard.named(lower) {
+                self = .application(app)
+                return
+            }
             let parts = lower.split(separator: "/", omittingEmptySubsequences: false)
             let transport: TransportLayer
             switch parts[0] {
@@ -102,24 +101,9 @@ public enum Service: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .any: true
         case .application(let proto):
-            app == proto || (ended && app == .unknown && Service.registeredPorts(proto).contains(serverPort)
-                && (transport == .tcp || (transport == .udp && (proto == .dns || proto == .dnp3))))
+            app == proto || (ended && app == .unknown && (proto.definition?.defaultPorts.contains(serverPort) ?? false)
+                && (proto.definition?.transports.contains(transport) ?? false))
         case .port(let wanted, let port): wanted == transport && (port == nil || port == serverPort)
-        }
-    }
-}
-
-extension Service {
-    /// IANA-registered ports of the protocols spanwatch parses.
-    static func registeredPorts(_ proto: AppProtocol) -> [UInt16] {
-        switch proto {
-        case .modbus: [502]
-        case .dnp3: [20000]
-        case .s7comm: [102]
-        case .dns: [53]
-        case .http: [80]
-        case .mqtt: [1883]
-        default: []
         }
     }
 }

@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import SpanwatchApp
 import SpanwatchCapture
 import SpanwatchFlow

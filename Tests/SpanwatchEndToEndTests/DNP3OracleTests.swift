@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchFlow
 import SpanwatchWire
@@ -75,7 +76,7 @@ import Testing
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
         var counts = [String: Int]()
         for record in try Oracle.events(capture) {
-            guard case .dnp3(let event) = record.body else { continue }
+            guard let event = record.body.application(as: DNP3Event.self) else { continue }
             let fragment = event.fragment
             var objects = (0..<fragment.keptObjectCount).map { index -> String in
                 let object = fragment.objects[index]

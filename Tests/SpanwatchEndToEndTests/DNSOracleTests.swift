@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchFlow
 import SpanwatchWire
@@ -96,7 +97,7 @@ import Testing
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
         var counts = [String: Int]()
         for record in try Oracle.events(capture) {
-            guard case .dns(let event) = record.body else { continue }
+            guard let event = record.body.application(as: DNSEvent.self) else { continue }
             let message = event.message
             counts[key(response: message.isResponse, qtype: event.queries.first?.type, rcode: message.flags & 0x000F), default: 0] += 1
         }

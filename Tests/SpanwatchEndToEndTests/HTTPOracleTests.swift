@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchFlow
 import SpanwatchWire
@@ -53,7 +54,7 @@ import Testing
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
         var counts = [String: Int]()
         for record in try Oracle.events(capture) {
-            guard case .http(let event) = record.body else { continue }
+            guard let event = record.body.application(as: HTTPEvent.self) else { continue }
             if let request = event.request { counts["request \(String(decoding: request.method, as: UTF8.self))", default: 0] += 1 }
             if let response = event.response { counts["response \(response.status)", default: 0] += 1 }
         }

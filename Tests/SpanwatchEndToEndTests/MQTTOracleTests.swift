@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchFlow
 import SpanwatchWire
@@ -31,7 +32,7 @@ import Testing
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
         var counts = [String: Int]()
         for record in try Oracle.events(capture) {
-            guard case .mqtt(let event) = record.body else { continue }
+            guard let event = record.body.application(as: MQTTEvent.self) else { continue }
             counts["type \(event.message.type)", default: 0] += 1
         }
         return counts

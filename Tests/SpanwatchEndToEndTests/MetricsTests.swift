@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchApp
 import Testing

@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchFlow
 import SpanwatchWire
@@ -58,7 +59,7 @@ import Testing
         let (sink, _) = try collectEvents(path: SharedCorpus.pcaps!.appendingPathComponent(capture).path)
         var counts = [Key: Int]()
         for record in sink.records {
-            guard case .modbus(let transaction) = record.body else { continue }
+            guard let transaction = record.body.application(as: ModbusTransaction.self) else { continue }
             // tshark's request/response follows port 502; ours follows the flow's orientation.
             let reversed = record.flow?.clientPort == 502 && record.flow?.serverPort != 502
             for (pdu, isRequest) in [(transaction.request, true), (transaction.response, false)] {

@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchFlow
 import SpanwatchWire
@@ -48,8 +49,7 @@ import Testing
     static func spanwatchCounts(_ capture: String) throws -> [String: Int] {
         var counts = [String: Int]()
         for record in try Oracle.events(capture) {
-            switch record.body {
-            case .s7comm(let event):
+            if let event = record.body.application(as: S7Event.self) {
                 guard case .s7comm(let pdu) = event.payload else { continue }
                 if pdu.rosctr == 7 {
                     let sub = pdu.functionGroup == 0 ? "-" : String(pdu.subfunction)
@@ -57,11 +57,9 @@ import Testing
                 } else {
                     counts["rosctr \(pdu.rosctr) fc\(pdu.hasFunction ? String(pdu.function) : "-")", default: 0] += 1
                 }
-            case .cotp(let event):
+            } else if let event = record.body.application(as: COTPEvent.self) {
                 if event.header.type == .connectionRequest { counts["cotp CR", default: 0] += 1 }
                 if event.header.type == .connectionConfirm { counts["cotp CC", default: 0] += 1 }
-            default:
-                continue
             }
         }
         return counts

@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import Foundation
 import SpanwatchApp
 import SpanwatchCapture
@@ -105,7 +106,7 @@ import Testing
     @Test func baselineAlertsCarryTheProtocolObjectThatRaisedThem() throws {
         let (alerts, _, _) = try Self.monitor("write-out-of-range")
         let alert = try #require(alerts.first { $0.kind == .writeOutOfRange })
-        guard case .modbus(let transaction)? = alert.evidence?.body else {
+        guard let transaction = alert.evidence?.body.application(as: ModbusTransaction.self) else {
             Issue.record("no Modbus evidence")
             return
         }

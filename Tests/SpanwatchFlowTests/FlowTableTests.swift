@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import SpanwatchFlow
 import SpanwatchWire
 import Testing
@@ -53,8 +54,8 @@ final class CountingSink: EventSink {
         case .flow(let reason):
             flowRecords[reason, default: 0] += 1
             if reason == .shutdown, let flow = context.flow, flow.serverPort == 502, flow.clientIP == IPAddress(ipv4: 0x0A0A_010A) { survivors.insert(flow.clientPort) }
-        case .modbus: modbus += 1
-        case .dnp3, .s7comm, .cotp, .dns, .http, .mqtt, .alert, .asset, .stats: break
+        case .application(let event): if event is ModbusTransaction { modbus += 1 }
+        case .alert, .asset, .stats: break
         case .anomaly(let a): anomalies.append(a.event)
         }
     }

@@ -1,4 +1,5 @@
 @testable import SpanwatchFlow
+import SpanwatchProtocols
 import SpanwatchWire
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
         var fragments: [DNP3Event] = []
         var anomalies: [String] = []
         func emit(_ context: EventContext, _ body: EventBody) {
-            if case .dnp3(let event) = body { fragments.append(event) }
+            if let event = body.application(as: DNP3Event.self) { fragments.append(event) }
             if case .anomaly(let anomaly) = body { anomalies.append(anomaly.event) }
         }
     }
@@ -42,7 +43,7 @@ import Testing
     final class MQTTSink: EventSink {
         var messages: [MQTTEvent] = []
         func emit(_ context: EventContext, _ body: EventBody) {
-            if case .mqtt(let event) = body { messages.append(event) }
+            if let event = body.application(as: MQTTEvent.self) { messages.append(event) }
         }
     }
 
@@ -87,7 +88,7 @@ import Testing
         var transactions: [HTTPEvent] = []
         var anomalies: [String] = []
         func emit(_ context: EventContext, _ body: EventBody) {
-            if case .http(let event) = body { transactions.append(event) }
+            if let event = body.application(as: HTTPEvent.self) { transactions.append(event) }
             if case .anomaly(let anomaly) = body { anomalies.append(anomaly.event) }
         }
     }

@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import SpanwatchOutput
 import Testing
 

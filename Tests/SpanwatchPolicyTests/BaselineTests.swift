@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import SpanwatchFlow
 import SpanwatchPolicy
 import SpanwatchWire

@@ -1,3 +1,4 @@
+import SpanwatchProtocols
 import SpanwatchWire
 import Testing
 
