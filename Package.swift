@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "SpanwatchEndToEndTests",
             dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchOutput", "SpanwatchPolicy"],
-            exclude: ["Scenarios", "Captures"],
+            exclude: ["Scenarios", "Captures", "BaselineFixtures"],
             resources: [.copy("Fixtures")]
         ),
     ]

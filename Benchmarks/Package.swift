@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SpanwatchWire", package: "spanwatch"),
                 .product(name: "SpanwatchFlow", package: "spanwatch"),
+                .product(name: "SpanwatchProtocols", package: "spanwatch"),
                 .product(name: "SpanwatchOutput", package: "spanwatch"),
                 .product(name: "SpanwatchPolicy", package: "spanwatch"),
                 .product(name: "SpanwatchCapture", package: "spanwatch"),

@@ -2,7 +2,9 @@
 
 final class DiscardingEmitter: AppEventEmitter {
     var events = 0
-    func emitApp(_ body: EventBody, flow: Flow, direction: StreamDirection?) { events += 1 }
+    func emitApp<Event: ProtocolEvent>(_ event: Event, flow: Flow, direction: StreamDirection?) { events += 1 }
+    func wants(_ type: EventType) -> Bool { true }
+    func emitAnomaly(_ anomaly: AnomalyEvent, flow: Flow, direction: StreamDirection?) { events += 1 }
 }
 
 /// Feeds `raw` to `session` as a stream cut into segments: `control` (the input's first byte)

@@ -10,8 +10,8 @@ public func mqttFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = MQTT.parse(raw.bytes, level: 5)
     _ = MQTT.probe(raw.bytes)
     var limits = SessionLimits()
-    limits.maximumMQTTMessageBytes = 256  // exercise the skip path
-    limits.mqttPayloadBytes = 16
+    limits[MQTTProtocol.messageBytes] = 256  // exercise the skip path
+    limits[MQTTProtocol.payloadBytes] = 16
     feedAsStream(raw, control: control, to: MQTTSession(limits: limits))
     return 0
 }

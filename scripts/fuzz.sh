@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of a protocol's parsing path.
-# The Wire and Flow sources are compiled as one module with the target in Fuzz/<Target>Fuzz.swift;
+# The Wire, JSON, Flow and Protocols sources are compiled as one module with the target in Fuzz/<Target>Fuzz.swift;
 # seeds are the TCP/UDP payloads of the shared corpus for that protocol (../shared/pcaps).
 # usage: scripts/fuzz.sh dnp3|s7comm|modbus|dns|http|mqtt [SECONDS]     (default 600)
 # Crashes land in fuzz-out/<target>/ (crash-*); turn each into a fixture.
@@ -20,8 +20,8 @@ esac
 out=fuzz-out/$target
 mkdir -p "$out/src" "$out/corpus" "$out/seeds"
 rm -f "$out"/src/*.swift
-for f in Sources/SpanwatchWire/*.swift Sources/SpanwatchFlow/*.swift; do
-  grep -v '^import Spanwatch' "$f" > "$out/src/$(basename "$(dirname "$f")")-$(basename "$f")"
+for f in Sources/SpanwatchWire/*.swift Sources/SpanwatchJSON/*.swift Sources/SpanwatchFlow/*.swift Sources/SpanwatchProtocols/*.swift Sources/SpanwatchProtocols/*/*.swift; do
+  grep -v '^import Spanwatch' "$f" > "$out/src/$(echo "${f#Sources/}" | tr '/' '-')"
 done
 cp "Fuzz/$file" Fuzz/FuzzSupport.swift "$out/src/"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SpanwatchFuzz "$out"/src/*.swift -o "$out/fuzz-$target"

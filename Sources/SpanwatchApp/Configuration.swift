@@ -136,25 +136,19 @@ public struct SpanwatchConfiguration: Sendable {
         }
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, path: "limits")
-            try reader.allowOnly(map, ["flows", "flow_memcap", "reassembly", "modbus_pending_requests", "dnp3_fragment_bytes", "http_head_bytes",
-                                       "mqtt_message_bytes", "mqtt_payload_bytes", "dns_cache_entries", "anomaly_rate", "anomaly_sampling"],
+            let protocolLimits = ProtocolRegistry.standard.limits
+            try reader.allowOnly(map, Set(["flows", "flow_memcap", "reassembly", "dns_cache_entries", "anomaly_rate", "anomaly_sampling"]
+                                          + protocolLimits.map(\.key)),
                                  path: "limits", node: limits)
             if let node = map["flows"] { config.engine.flowTable.maximumFlows = try reader.positive(node, path: "limits.flows") }
             if let node = map["flow_memcap"] { config.engine.flowTable.memcap = try reader.size(node, path: "limits.flow_memcap") }
-            if let node = map["modbus_pending_requests"] {
-                config.engine.sessions.maximumPendingModbusRequests = try reader.positive(node, path: "limits.modbus_pending_requests")
-            }
-            if let node = map["dnp3_fragment_bytes"] {
-                config.engine.sessions.maximumDNP3FragmentBytes = try reader.size(node, path: "limits.dnp3_fragment_bytes")
-            }
-            if let node = map["http_head_bytes"] {
-                config.engine.sessions.maximumHTTPHeadBytes = try reader.size(node, path: "limits.http_head_bytes")
-            }
-            if let node = map["mqtt_message_bytes"] {
-                config.engine.sessions.maximumMQTTMessageBytes = try reader.size(node, path: "limits.mqtt_message_bytes")
-            }
-            if let node = map["mqtt_payload_bytes"] {
-                config.engine.sessions.mqttPayloadBytes = try reader.size(node, path: "limits.mqtt_payload_bytes")
+            // Each protocol's own caps (its descriptor declares them).
+            for limit in protocolLimits {
+                guard let node = map[limit.key] else { continue }
+                switch limit.unit {
+                case .count: config.engine.sessions[limit] = try reader.positive(node, path: "limits.\(limit.key)")
+                case .bytes: config.engine.sessions[limit] = try reader.size(node, path: "limits.\(limit.key)")
+                }
             }
             if let node = map["dns_cache_entries"] {
                 config.engine.dnsCache.capacity = try reader.integer(node, path: "limits.dns_cache_entries")

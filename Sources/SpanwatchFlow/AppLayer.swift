@@ -71,23 +71,41 @@ struct ProbeBuffer {
     }
 }
 
-/// Caps on per-flow application state.
+/// A cap on one protocol's per-flow state, declared by the protocol (its descriptor's `limits`)
+/// and set in the configuration as `limits.<key>`.
+public final class SessionLimit: Sendable, Hashable {
+    public enum Unit: Sendable {
+        /// A positive count (`64`).
+        case count
+        /// A size in bytes (`16KiB`); 0 where the protocol allows it.
+        case bytes
+    }
+
+    /// The configuration key under `limits:` (`modbus_pending_requests`).
+    public let key: String
+    public let defaultValue: Int
+    public let unit: Unit
+
+    public init(key: String, defaultValue: Int, unit: Unit) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.unit = unit
+    }
+
+    public static func == (a: SessionLimit, b: SessionLimit) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+/// The configured values of the protocols' limits (a limit not set keeps its default). Sessions
+/// read theirs once, when they are made.
 public struct SessionLimits: Sendable {
-    /// Unanswered Modbus requests kept for pairing; past it the oldest is written unanswered.
-    public var maximumPendingModbusRequests = 64
-    /// A DNP3 application fragment reassembled from transport segments is dropped (with an
-    /// anomaly) past this size. Outstations default to 2048-byte fragments; some send more.
-    public var maximumDNP3FragmentBytes = 16384
-    /// An S7 PDU reassembled from COTP DT TPDUs is dropped (with an anomaly) past this size.
-    /// S7-300/400 negotiate 240-960-byte PDUs; S7comm-plus sends more.
-    public var maximumS7PDUBytes = 65536
-    /// An HTTP head (request or status line and header fields) larger than this is an anomaly.
-    public var maximumHTTPHeadBytes = 16384
-    /// MQTT messages larger than this are reported as truncated and skipped, never buffered.
-    public var maximumMQTTMessageBytes = 65536
-    /// PUBLISH payload bytes written in events (0: none; the length is always written).
-    public var mqttPayloadBytes = 0
+    var values: [SessionLimit: Int] = [:]
     public init() {}
+
+    public subscript(limit: SessionLimit) -> Int {
+        get { values[limit] ?? limit.defaultValue }
+        set { values[limit] = newValue }
+    }
 }
 
 /// Told about flows as they start, as their application becomes known, and as they end: how

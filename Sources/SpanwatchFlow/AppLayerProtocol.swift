@@ -22,6 +22,8 @@ public protocol AppLayerProtocol: SendableMetatype {
     static var alertingAnomalyLayers: Set<String> { get }
     /// Roles of a flow's client and server in the asset inventory (`modbus_client`, `modbus_server`).
     static var roles: (client: String, server: String) { get }
+    /// Caps on its per-flow state, configurable as `limits.<key>`.
+    static var limits: [SessionLimit] { get }
     /// The operations this protocol contributes to the baseline: their fields, how the YAML file
     /// writes and reads them, and which ones constrain an edge.
     static var vocabulary: OperationVocabulary { get }
@@ -35,6 +37,7 @@ public protocol AppLayerProtocol: SendableMetatype {
 
 extension AppLayerProtocol {
     public static var transports: Set<TransportLayer> { [.tcp] }
+    public static var limits: [SessionLimit] { [] }
     public static var alertingAnomalyLayers: Set<String> { [] }
 }
 
@@ -120,6 +123,9 @@ public struct ProtocolRegistry: Sendable {
 
     /// Ports any protocol registers (which end of a flow is the server).
     public var servicePorts: Set<UInt16> { Set(protocols.flatMap { $0.defaultPorts }) }
+
+    /// Every protocol's configurable limits.
+    public var limits: [SessionLimit] { protocols.flatMap { $0.limits } }
 
     /// Anomaly layers that raise `protocol_anomaly`.
     public var alertingAnomalyLayers: Set<String> { protocols.reduce(into: []) { $0.formUnion($1.alertingAnomalyLayers) } }

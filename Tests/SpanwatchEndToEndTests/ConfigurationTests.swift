@@ -1,3 +1,4 @@
+import SpanwatchFlow
 import SpanwatchProtocols
 import SpanwatchApp
 import Testing
@@ -19,6 +20,18 @@ import Testing
         #expect(config.baselinePath == "/var/lib/spanwatch/baseline.yaml" && !config.learnMode && config.learnFor == 7 * 86_400_000_000)
         let plant = try SpanwatchConfiguration.load(path: SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/spanwatch.yaml").path)
         #expect(plant.learnMode && plant.learnFor == 60_000_000)
+    }
+
+    /// A protocol's caps are declared in its folder and set under `limits:` like the engine's own.
+    @Test func protocolLimitsComeFromTheirDescriptors() throws {
+        let text = "version: 1\nlimits:\n  modbus_pending_requests: 3\n  s7comm_pdu_bytes: 1KiB\n  mqtt_payload_bytes: 0\n"
+        let config = try SpanwatchConfiguration.parse(text, file: "f.yaml")
+        #expect(config.engine.sessions[ModbusProtocol.pendingRequests] == 3)
+        #expect(config.engine.sessions[S7commProtocol.pduBytes] == 1024)
+        #expect(config.engine.sessions[DNP3Protocol.fragmentBytes] == 16384)  // not set: the protocol's default
+        for limit in ProtocolRegistry.standard.limits {
+            #expect(throws: (any Error).self) { try SpanwatchConfiguration.parse("version: 1\nlimits:\n  \(limit.key): -1\n", file: "f.yaml") }
+        }
     }
 
     @Test(arguments: [

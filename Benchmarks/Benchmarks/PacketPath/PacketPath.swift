@@ -13,6 +13,7 @@ import SpanwatchCapture
 import SpanwatchFlow
 import SpanwatchOutput
 import SpanwatchPolicy
+import SpanwatchProtocols
 import SpanwatchWire
 
 struct CapturedFrame {
@@ -167,7 +168,7 @@ let benchmarks: @Sendable () -> Void = {
             rmdir(directory)
         }
         guard let spool = try? Spool(directory: directory, maximumBytes: 256 << 20) else { return }
-        let writer = EveWriter(formatter: EveFormatter(sensorName: "bench"))
+        let writer = EveWriter(formatter: EveFormatter(sensorName: "bench"), eventTypes: ProtocolRegistry.standard.eventTypes)
         try? writer.addOutput(path: "/dev/null")
         try? writer.addOutput(path: "/dev/null", types: ["alert"])
         writer.addSyslogOutput(name: "syslog:bench:601", encoder: SyslogEncoder(hostname: "bench"), spool: spool)

@@ -12,6 +12,10 @@ public enum DNP3Protocol: AppLayerProtocol {
     public static let eventTypes = [DNP3Event.eventType]
     public static let alertingAnomalyLayers: Set<String> = ["dnp3"]
     public static let roles = (client: "dnp3_master", server: "dnp3_outstation")
+    /// An application fragment reassembled from transport segments is dropped (with an anomaly)
+    /// past this size. Outstations default to 2048-byte fragments; some send more.
+    public static let fragmentBytes = SessionLimit(key: "dnp3_fragment_bytes", defaultValue: 16384, unit: .bytes)
+    public static let limits = [fragmentBytes]
 
     public static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict {
         guard transport == .tcp || transport == .udp else { return .no }

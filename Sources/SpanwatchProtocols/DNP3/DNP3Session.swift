@@ -41,7 +41,7 @@ public final class DNP3Session: AppSession {
     }
 
     let isDatagram: Bool
-    let limits: SessionLimits
+    let maximumFragmentBytes: Int
     var toServer = StreamFramingDriver<DNP3Link>()
     var toClient = StreamFramingDriver<DNP3Link>()
     var toServerReassembly = Reassembly()
@@ -54,7 +54,7 @@ public final class DNP3Session: AppSession {
     public private(set) var fragments = 0
 
     public init(limits: SessionLimits, datagram: Bool) {
-        self.limits = limits
+        maximumFragmentBytes = limits[DNP3Protocol.fragmentBytes]
         self.isDatagram = datagram
         userData.reserveCapacity(DNP3Link.maximumUserData)
     }
@@ -174,7 +174,7 @@ public final class DNP3Session: AppSession {
             }
             return
         }
-        guard state.buffer.count + userData.count - 1 <= limits.maximumDNP3FragmentBytes else {
+        guard state.buffer.count + userData.count - 1 <= maximumFragmentBytes else {
             invalid("dnp3.fragment_too_long", direction: direction, flow: flow, emitter: emitter)
             state.active = false
             state.buffer.removeAll(keepingCapacity: true)

@@ -9,6 +9,9 @@ public enum HTTPProtocol: AppLayerProtocol {
     public static let defaultPorts: [UInt16] = [80]
     public static let eventTypes = [HTTPEvent.eventType]
     public static let roles = (client: "http_client", server: "http_server")
+    /// A head (request or status line and header fields) larger than this is an anomaly.
+    public static let headBytes = SessionLimit(key: "http_head_bytes", defaultValue: 16384, unit: .bytes)
+    public static let limits = [headBytes]
 
     public static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict {
         transport == .tcp ? HTTP.probe(bytes) : .no

@@ -34,7 +34,7 @@ public struct HTTPEvent: Sendable {
 }
 
 /// HTTP/1.x over one TCP flow. Heads are found and parsed where they lie in the segment (copied
-/// only when one spans segments, bounded by `maximumHTTPHeadBytes`); bodies are skipped by
+/// only when one spans segments, bounded by `limits.http_head_bytes`); bodies are skipped by
 /// Content-Length or chunked encoding without being buffered; requests are paired with responses
 /// in order (pipelining); 100-continue and CONNECT are followed. One `http` event per transaction.
 public final class HTTPSession: AppSession {
@@ -60,7 +60,7 @@ public final class HTTPSession: AppSession {
         var resynchronising = false
     }
 
-    let limits: SessionLimits
+    let maximumHeadBytes: Int
     var requestSide = Direction()
     var responseSide = Direction()
     /// Requests waiting for their response, oldest first (pipelining); `method` 1 is CONNECT,
@@ -75,7 +75,7 @@ public final class HTTPSession: AppSession {
     public private(set) var responses = 0
 
     public init(limits: SessionLimits) {
-        self.limits = limits
+        maximumHeadBytes = limits[HTTPProtocol.headBytes]
     }
 
     public var heapBytes: Int { requestSide.buffer.capacity + responseSide.buffer.capacity + pending.capacity * 64 }
@@ -209,7 +209,7 @@ public final class HTTPSession: AppSession {
         }
         // The head spans segments: keep it (bounded) until its end arrives.
         let searchFrom = max(side.buffer.count - 3, 0)
-        let room = limits.maximumHTTPHeadBytes - side.buffer.count
+        let room = maximumHeadBytes - side.buffer.count
         let take = min(room, rest.byteCount)
         side.buffer.appendBytes(of: rest.extracting(0..<take))
         let end = side.buffer.withUnsafeBytes { HTTP.headEnd($0.bytes, from: searchFrom) }
@@ -221,7 +221,7 @@ public final class HTTPSession: AppSession {
             side.buffer.removeAll(keepingCapacity: true)
             return offset + consumedFromThis
         }
-        if side.buffer.count >= limits.maximumHTTPHeadBytes {
+        if side.buffer.count >= maximumHeadBytes {
             invalid("http.head_too_long", isRequest: isRequest, flow: flow, emitter: emitter)
             side.buffer.removeAll(keepingCapacity: true)
             side.skippingRestOfSegment = true

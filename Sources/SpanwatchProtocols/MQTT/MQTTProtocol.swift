@@ -10,6 +10,11 @@ public enum MQTTProtocol: AppLayerProtocol {
     public static let defaultPorts: [UInt16] = [1883]
     public static let eventTypes = [MQTTEvent.eventType]
     public static let roles = (client: "mqtt_client", server: "mqtt_broker")
+    /// Messages larger than this are reported as truncated and skipped, never buffered.
+    public static let messageBytes = SessionLimit(key: "mqtt_message_bytes", defaultValue: 65536, unit: .bytes)
+    /// PUBLISH payload bytes written in events (0: none; the length is always written).
+    public static let payloadBytes = SessionLimit(key: "mqtt_payload_bytes", defaultValue: 0, unit: .bytes)
+    public static let limits = [messageBytes, payloadBytes]
 
     public static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict {
         guard transport == .tcp else { return .no }

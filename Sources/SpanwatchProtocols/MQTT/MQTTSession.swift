@@ -22,7 +22,7 @@ public struct MQTTEvent: Sendable {
 
 /// MQTT over one TCP flow: messages framed in both directions (several in a segment, one across
 /// segments), parsed with the protocol level of the flow's CONNECT, one `mqtt` event each.
-/// A message longer than `maximumMQTTMessageBytes` is reported as truncated from the bytes at
+/// A message longer than `limits.mqtt_message_bytes` is reported as truncated from the bytes at
 /// hand and its remainder is skipped, never buffered.
 public final class MQTTSession: AppSession {
     struct Direction {
@@ -30,14 +30,16 @@ public final class MQTTSession: AppSession {
         var skipRemaining = 0
     }
 
-    let limits: SessionLimits
+    let maximumMessageBytes: Int
+    let payloadBytesKept: Int
     var toServer = Direction()
     var toClient = Direction()
     var protocolLevel: UInt8 = 4
     public private(set) var messages = 0
 
     public init(limits: SessionLimits) {
-        self.limits = limits
+        maximumMessageBytes = limits[MQTTProtocol.messageBytes]
+        payloadBytesKept = limits[MQTTProtocol.payloadBytes]
     }
 
     public var heapBytes: Int { toServer.buffer.capacity + toClient.buffer.capacity }
@@ -87,7 +89,7 @@ public final class MQTTSession: AppSession {
                 if total <= rest.byteCount {
                     handle(rest.extracting(0..<total), direction: direction, flow: flow, emitter: emitter)
                     offset += total
-                } else if total > limits.maximumMQTTMessageBytes {
+                } else if total > maximumMessageBytes {
                     // Too large to keep: report what is here, skip the rest as it passes.
                     handle(rest, direction: direction, flow: flow, emitter: emitter, truncatedFrom: total)
                     side.skipRemaining = total - rest.byteCount
@@ -137,8 +139,8 @@ public final class MQTTSession: AppSession {
         if let payload = message.payload {
             // The payload runs to the message's end: for a cut message, past the bytes at hand.
             event.payloadLength = (total ?? payload.end) - payload.start
-            if limits.mqttPayloadBytes > 0 {
-                let end = min(payload.end, payload.start + limits.mqttPayloadBytes)
+            if payloadBytesKept > 0 {
+                let end = min(payload.end, payload.start + payloadBytesKept)
                 event.payload = bytes.extracting(payload.start..<end).copyBytes()
             }
         }

@@ -11,6 +11,9 @@ public enum ModbusProtocol: AppLayerProtocol {
     public static let eventTypes = [ModbusTransaction.eventType]
     public static let alertingAnomalyLayers: Set<String> = ["modbus"]
     public static let roles = (client: "modbus_client", server: "modbus_server")
+    /// Unanswered requests kept for pairing; past it the oldest is written unanswered.
+    public static let pendingRequests = SessionLimit(key: "modbus_pending_requests", defaultValue: 64, unit: .count)
+    public static let limits = [pendingRequests]
 
     public static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict {
         guard transport == .tcp else { return .no }

@@ -17,14 +17,14 @@ public final class ModbusSession: AppSession {
     /// the array's capacity is kept, so pairing allocates nothing per transaction.
     var pending: [Pending] = []
     var transactionIndex: UInt64 = 0
-    let limits: SessionLimits
+    let maximumPendingRequests: Int
     public private(set) var requests = 0
     public private(set) var responses = 0
     public private(set) var unmatchedResponses = 0
     public private(set) var evictedRequests = 0
 
     public init(limits: SessionLimits) {
-        self.limits = limits
+        maximumPendingRequests = limits[ModbusProtocol.pendingRequests]
     }
 
     public var heapBytes: Int {
@@ -69,11 +69,11 @@ public final class ModbusSession: AppSession {
             // Transaction id reused before its answer: the old request stays unanswered.
             emitTransaction(request: previous.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
-        if pending.count >= limits.maximumPendingModbusRequests, !pending.isEmpty {
+        if pending.count >= maximumPendingRequests, !pending.isEmpty {
             let oldest = pending.removeFirst()
             evictedRequests += 1
             var event = AnomalyEvent(kind: .applayer, event: "modbus.request_flood", layer: "modbus")
-            event.length = limits.maximumPendingModbusRequests
+            event.length = maximumPendingRequests
             emitter.emitAnomaly(event, flow: flow, direction: .toServer)
             emitTransaction(request: oldest.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }

@@ -37,7 +37,7 @@ public final class S7Session: AppSession {
         var time: Timestamp
     }
 
-    let limits: SessionLimits
+    let maximumPDUBytes: Int
     var toServer = StreamFramingDriver<TPKT>()
     var toClient = StreamFramingDriver<TPKT>()
     var toServerReassembly = Reassembly()
@@ -46,7 +46,7 @@ public final class S7Session: AppSession {
     public private(set) var pdus = 0
 
     public init(limits: SessionLimits) {
-        self.limits = limits
+        maximumPDUBytes = limits[S7commProtocol.pduBytes]
     }
 
     public var heapBytes: Int {
@@ -108,7 +108,7 @@ public final class S7Session: AppSession {
             emitPDU(payload, segments: 1, direction: direction, flow: flow, emitter: emitter)
             return
         }
-        guard state.buffer.count + payload.byteCount <= limits.maximumS7PDUBytes else {
+        guard state.buffer.count + payload.byteCount <= maximumPDUBytes else {
             invalid("cotp.reassembly_too_long", direction: direction, flow: flow, emitter: emitter)
             state.buffer.removeAll(keepingCapacity: true)
             state.segments = 0

@@ -10,6 +10,10 @@ public enum S7commProtocol: AppLayerProtocol {
     public static let eventTypes = [S7Event.eventType, COTPEvent.eventType]
     public static let alertingAnomalyLayers: Set<String> = ["s7comm", "cotp", "tpkt"]
     public static let roles = (client: "s7_client", server: "s7_server")
+    /// An S7 PDU reassembled from COTP DT TPDUs is dropped (with an anomaly) past this size.
+    /// S7-300/400 negotiate 240-960-byte PDUs; S7comm-plus sends more.
+    public static let pduBytes = SessionLimit(key: "s7comm_pdu_bytes", defaultValue: 65536, unit: .bytes)
+    public static let limits = [pduBytes]
 
     public static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict {
         guard transport == .tcp else { return .no }
