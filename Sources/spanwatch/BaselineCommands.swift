@@ -45,37 +45,7 @@ struct BaselineCommand: ParsableCommand {
         var new: String
 
         func run() throws {
-            let before = Set(try BaselineCommand.load(old).keyLines())
-            let after = Set(try BaselineCommand.load(new).keyLines())
-            var removed = before.subtracting(after).sorted()
-            var added = after.subtracting(before).sorted()
-            // A value that changed (a polling cycle, an identity field) is one `~` line, not - and +.
-            var changed: [String] = []
-            for line in removed {
-                guard let stem = Diff.stem(line), let index = added.firstIndex(where: { Diff.stem($0) == stem }) else { continue }
-                changed.append("~ \(line) -> \(added[index].dropFirst(stem.count).trimmingPrefix(" "))")
-                added.remove(at: index)
-                removed.removeAll { $0 == line }
-            }
-            if removed.isEmpty && added.isEmpty && changed.isEmpty {
-                print("no differences")
-                return
-            }
-            for line in removed { print("- \(line)") }
-            for line in changed { print(line) }
-            for line in added { print("+ \(line)") }
-            print("# \(added.count) added, \(changed.count) changed, \(removed.count) removed")
-        }
-
-        /// The part of a key line that names what has a value: `edge E | polling`, `host H | identity firmware`.
-        static func stem(_ line: String) -> String? {
-            if let range = line.range(of: " | polling ") { return String(line[..<range.upperBound].dropLast()) }
-            if let range = line.range(of: " | identity ") {
-                let rest = line[range.upperBound...]
-                guard let space = rest.firstIndex(of: " ") else { return nil }
-                return String(line[..<space])
-            }
-            return nil
+            for line in BaselineDiff.lines(old: try BaselineCommand.load(old), new: try BaselineCommand.load(new)) { print(line) }
         }
     }
 
@@ -106,67 +76,9 @@ struct BaselineCommand: ParsableCommand {
         }
 
         func run() throws {
-            var document = try BaselineCommand.load(baseline)
-            var keys = key
-            var ids: [String] = []
-            for item in items {
-                if item == "-" {
-                    while let line = readLine() {
-                        if line.contains("\"event_type\":\"alert\"") { keys.append(try Approve.baselineKey(ofAlert: line)) }
-                    }
-                } else if item.hasPrefix("{") {
-                    keys.append(try Approve.baselineKey(ofAlert: item))
-                } else {
-                    ids.append(item)
-                }
-            }
-            if !ids.isEmpty {
-                guard let eve else { throw fail("event ids need --eve FILE to find them in") }
-                keys += try Approve.baselineKeys(ofEvents: ids, in: eve)
-            }
-            var changed = false
-            for key in keys {
-                do {
-                    if try document.approve(key) {
-                        changed = true
-                        print("approved: \(key)")
-                    } else {
-                        print("already in the baseline: \(key)")
-                    }
-                } catch {
-                    throw fail("cannot approve '\(key)': \(error.description)")
-                }
-            }
-            if changed {
-                do { try BaselineFile.write(document, to: baseline) } catch { throw fail(error.description) }
-            }
-        }
-
-        static func baselineKey(ofAlert line: String) throws -> String {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw fail("not a JSON alert line: \(line.prefix(80))")
-            }
-            let extra = object["spanwatch"] as? [String: Any]
-            guard object["event_type"] as? String == "alert" else { throw fail("not an alert: \(extra?["event_id"] ?? line.prefix(80))") }
-            guard let key = extra?["baseline_key"] as? String else {
-                throw fail("alert \(extra?["event_id"] as? String ?? "?") (\(extra?["kind"] as? String ?? "?")) names no baseline key: "
-                           + "a baseline approval cannot silence it")
-            }
-            return key
-        }
-
-        static func baselineKeys(ofEvents ids: [String], in path: String) throws -> [String] {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("\(path): cannot read") }
-            var wanted = Set(ids)
-            var found: [String: String] = [:]
-            for line in text.split(separator: "\n") where line.contains("\"event_type\":\"alert\"") {
-                for id in wanted where line.contains("\"event_id\":\"\(id)\"") {
-                    found[id] = try baselineKey(ofAlert: String(line))
-                    wanted.remove(id)
-                }
-            }
-            if let missing = wanted.sorted().first { throw fail("\(path): no alert with event id \(missing)") }
-            return ids.map { found[$0]! }
+            _ = try BaselineCommand.load(baseline)  // a broken file is named before any alert is read
+            let keys = try perform { () throws(CommandFailure) in try AlertApproval.keys(items: items, keys: key, eve: eve) }
+            for line in try perform({ () throws(CommandFailure) in try AlertApproval.approve(keys, into: baseline) }) { print(line) }
         }
     }
 }
@@ -188,30 +100,6 @@ struct Alerts: ParsableCommand {
             guard let read = try? String(contentsOfFile: file, encoding: .utf8) else { throw fail("\(file): cannot read") }
             text = read
         }
-        var rows: [[String]] = []
-        var kinds: [String: Int] = [:]
-        for line in text.split(separator: "\n") where line.contains("\"event_type\":\"alert\"") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let alert = object["alert"] as? [String: Any] else { continue }
-            let extra = object["spanwatch"] as? [String: Any] ?? [:]
-            let kind = extra["kind"] as? String ?? "?"
-            var signature = (alert["signature"] as? String ?? "").replacingOccurrences(of: "SPANWATCH ", with: "")
-            if let aggregate = extra["aggregate"] as? [String: Any] { signature = "(again ×\(aggregate["count"] ?? "?")) " + signature }
-            else { kinds[kind, default: 0] += 1 }
-            let time = (object["timestamp"] as? String).map { String($0.prefix(19)).replacingOccurrences(of: "T", with: " ") } ?? ""
-            rows.append([time, "\(alert["severity"] ?? "")", kind, signature])
-        }
-        if rows.isEmpty {
-            print("no alerts")
-            return
-        }
-        let header = ["TIME (UTC)", "SEV", "KIND", "WHAT"]
-        let widths = (0..<3).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func format(_ row: [String]) -> String {
-            (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[3]
-        }
-        print(format(header))
-        for row in rows { print(format(row)) }
-        print("\n\(kinds.values.reduce(0, +)) alerts: " + kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        for line in AlertTable.lines(of: text) { print(line) }
     }
 }

@@ -22,6 +22,6 @@ do {
         Spanwatch.exit(withError: error)
     }
     // Usage errors exit 2 (CONTRACT.md §1), as tcpdump and Suricata do.
-    FileHandle.standardError.write(Spanwatch.fullMessage(for: error) + "\n")
+    StandardError.write(Spanwatch.fullMessage(for: error) + "\n")
     exit(code == .validationFailure ? 2 : code.rawValue)
 }
