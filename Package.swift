@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols"]),
         .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
         .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
+        .testTarget(name: "SpanwatchAppTests", dependencies: ["SpanwatchApp", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchProtocols"]),
         .testTarget(
             name: "SpanwatchEndToEndTests",
             dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchOutput", "SpanwatchPolicy"],

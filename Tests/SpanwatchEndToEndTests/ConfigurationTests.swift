@@ -22,18 +22,6 @@ import Testing
         #expect(plant.learnMode && plant.learnFor == 60_000_000)
     }
 
-    /// A protocol's caps are declared in its folder and set under `limits:` like the engine's own.
-    @Test func protocolLimitsComeFromTheirDescriptors() throws {
-        let text = "version: 1\nlimits:\n  modbus_pending_requests: 3\n  s7comm_pdu_bytes: 1KiB\n  mqtt_payload_bytes: 0\n"
-        let config = try SpanwatchConfiguration.parse(text, file: "f.yaml")
-        #expect(config.engine.sessions[ModbusProtocol.pendingRequests] == 3)
-        #expect(config.engine.sessions[S7commProtocol.pduBytes] == 1024)
-        #expect(config.engine.sessions[DNP3Protocol.fragmentBytes] == 16384)  // not set: the protocol's default
-        for limit in ProtocolRegistry.standard.limits {
-            #expect(throws: (any Error).self) { try SpanwatchConfiguration.parse("version: 1\nlimits:\n  \(limit.key): -1\n", file: "f.yaml") }
-        }
-    }
-
     @Test(arguments: [
         ("version: 1\nlimits:\n  flowz: 3\n", "f.yaml:3: unknown key 'limits.flowz'"),
         ("version: 1\nlimits:\n  flow_memcap: lots\n", "f.yaml:3: 'limits.flow_memcap' is not a size"),
