@@ -1,5 +1,6 @@
 import SpanwatchJSON
 import SpanwatchWire
+import Synchronization
 
 /// What the shared machinery knows of an application protocol: one descriptor per protocol
 /// (Suricata's per-protocol registration value, Zeek's analyzer tag). Capture, flows, detection,
@@ -162,8 +163,6 @@ enum EventTypeNumbering {
     private static let names = LockedNames()
     static func next(_ name: String) -> Int { names.index(of: name) }
 }
-
-import Synchronization
 
 final class LockedNames: Sendable {
     private let state = Mutex<[String: Int]>([:])

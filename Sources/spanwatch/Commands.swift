@@ -14,7 +14,7 @@ struct Spanwatch: ParsableCommand {
         commandName: "spanwatch",
         abstract: "Passive OT/IoT network monitor: decodes, tracks flows and writes EVE JSON lines.",
         version: SpanwatchVersion.string,
-        subcommands: [Decode.self, Run.self, Learn.self, BaselineCommand.self, Alerts.self, CheckConfig.self]
+        subcommands: [Decode.self, Run.self, Learn.self, BaselineCommand.self, Alerts.self, CheckConfig.self, Protocols.self]
     )
 }
 
@@ -182,6 +182,14 @@ struct Learn: ParsableCommand {
             try BaselineLearning(files: input.read, interfaces: interfaces, configuration: configuration, filter: input.filter ?? configuration.bpf,
                                  duration: duration.flatMap(Spanwatch.seconds).map(Double.init), output: output, merge: merge).run()
         }
+    }
+}
+
+struct Protocols: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the protocols spanwatch parses: ports, event types, limits and baseline operations.")
+
+    func run() throws {
+        print(ProtocolCatalog.markdown(), terminator: "")
     }
 }
 
