@@ -42,5 +42,6 @@ public struct EngineAssembly {
 public final class DiscardingSink: EventSink {
     public init() {}
     public func emit(_ context: EventContext, _ body: EventBody) {}
+    public func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) {}
     public func wants(_ type: EventType) -> Bool { false }
 }

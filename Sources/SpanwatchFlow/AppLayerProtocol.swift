@@ -37,7 +37,6 @@ public protocol AppLayerProtocol: SendableMetatype {
 }
 
 extension AppLayerProtocol {
-    public static var transports: Set<TransportLayer> { [.tcp] }
     public static var limits: [SessionLimit] { [] }
     public static var alertingAnomalyLayers: Set<String> { [] }
 }

@@ -246,8 +246,9 @@ extension EventBody {
 /// Receives events in the order they happen. Output implements it; tests collect into arrays.
 public protocol EventSink: AnyObject {
     func emit(_ context: EventContext, _ body: EventBody)
-    /// A protocol's event, unboxed (no allocation on the packet path). The default keeps it as
-    /// `.application` and hands it to `emit(_:_:)`.
+    /// A protocol's event, unboxed: generic from the session to here, so the packet path
+    /// allocates nothing for it. (No default: a sink that keeps events says so by being a
+    /// `BoxingEventSink`.)
     func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event)
     /// Whether events of this type are used at all. Protocol sessions skip building events
     /// nobody wants (every PDU is still parsed, and its anomalies still raised).
@@ -256,6 +257,13 @@ public protocol EventSink: AnyObject {
 
 extension EventSink {
     public func wants(_ type: EventType) -> Bool { true }
+}
+
+/// A sink that takes protocol events boxed, as `.application`, through `emit(_:_:)`: tests and
+/// tools that keep events. Boxing allocates, so no sink on the packet path is one.
+public protocol BoxingEventSink: EventSink {}
+
+extension BoxingEventSink {
     public func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) {
         emit(context, .application(event))
     }
@@ -293,7 +301,7 @@ extension Flow {
 }
 
 /// A sink that keeps every event in memory (tests and tools), with flow snapshots.
-public final class CollectingSink: EventSink {
+public final class CollectingSink: BoxingEventSink {
     public struct Record {
         public var timestamp: Timestamp
         public var pcapCount: UInt64

@@ -395,18 +395,10 @@ public final class PacketProcessor: AppEventEmitter {
         var probe = direction == .toServer ? flow.toServerProbe : flow.toClientProbe
         if probe.gaveUp { return }
         probe.segments += 1
-        let outcome: AppDetector.Outcome
-        if probe.bytes.isEmpty {
-            outcome = AppDetector.detect(bytes, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
-                                         protocols: configuration.protocols)
-        } else if probe.bytes.count + bytes.byteCount > AppDetector.maximumProbeBytes {
-            outcome = .none
-        } else {
-            probe.bytes.appendBytes(of: bytes)
-            outcome = probe.bytes.withUnsafeBytes { kept in
-                AppDetector.detect(kept.bytes, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
-                                   protocols: configuration.protocols)
-            }
+        // One pass of the registry's probes over what this direction has shown so far.
+        let outcome = PacketProcessor.probing(bytes, kept: &probe.bytes) { shown in
+            AppDetector.detect(shown, transport: flow.transport, serverPort: flow.serverPort, clientPort: flow.clientPort,
+                               protocols: configuration.protocols)
         }
         switch outcome {
         case .detected(let proto):
@@ -454,6 +446,15 @@ public final class PacketProcessor: AppEventEmitter {
             observer?.applicationKnown(flow, context: EventContext(timestamp: now, pcapCount: currentPcapCount,
                                                                    interface: currentInterface, flow: flow))
         }
+    }
+
+    /// What the probes look at: this payload, or, when an earlier one left bytes because a probe
+    /// needed more, those bytes with this payload after them (bounded: past the bound, no protocol).
+    private static func probing(_ bytes: RawSpan, kept: inout [UInt8], _ probe: (RawSpan) -> AppDetector.Outcome) -> AppDetector.Outcome {
+        if kept.isEmpty { return probe(bytes) }
+        guard kept.count + bytes.byteCount <= AppDetector.maximumProbeBytes else { return .none }
+        kept.appendBytes(of: bytes)
+        return kept.withUnsafeBytes { probe($0.bytes) }
     }
 
     private func store(_ probe: ProbeBuffer, flow: Flow, direction: StreamDirection) {

@@ -9,7 +9,7 @@ import Testing
 /// Golden tests: each folder under Fixtures/ holds a capture, its README (what it proves) and
 /// the reviewed JSON lines spanwatch must write for it, byte for byte.
 @Suite struct FixtureTests {
-    final class BufferSink: EventSink {
+    final class BufferSink: BoxingEventSink {
         let formatter = EveFormatter(sensorName: "spanwatch")
         var output: [UInt8] = []
         func emit(_ context: EventContext, _ body: EventBody) {

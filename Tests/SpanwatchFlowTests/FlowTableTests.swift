@@ -44,7 +44,7 @@ func residentBytes() -> Int {
     return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-final class CountingSink: EventSink {
+final class CountingSink: BoxingEventSink {
     var flowRecords: [FlowEndReason: Int] = [:]
     var modbus = 0
     var anomalies: [String] = []

@@ -4,7 +4,7 @@ import SpanwatchWire
 import Testing
 
 @Suite struct DNP3StreamTests {
-    final class DNP3Sink: EventSink {
+    final class DNP3Sink: BoxingEventSink {
         var fragments: [DNP3Event] = []
         var anomalies: [String] = []
         func emit(_ context: EventContext, _ body: EventBody) {
@@ -40,7 +40,7 @@ import Testing
 }
 
 @Suite struct MQTTStreamTests {
-    final class MQTTSink: EventSink {
+    final class MQTTSink: BoxingEventSink {
         var messages: [MQTTEvent] = []
         func emit(_ context: EventContext, _ body: EventBody) {
             if let event = body.application(as: MQTTEvent.self) { messages.append(event) }
@@ -84,7 +84,7 @@ import Testing
 }
 
 @Suite struct HTTPStreamTests {
-    final class HTTPSink: EventSink {
+    final class HTTPSink: BoxingEventSink {
         var transactions: [HTTPEvent] = []
         var anomalies: [String] = []
         func emit(_ context: EventContext, _ body: EventBody) {

@@ -7,7 +7,7 @@ import Testing
 /// No flood reaches the SOC: one alert per key, aggregate records on packet time while the key
 /// keeps happening, and a global rate limit whose held-back alerts are counted and reported.
 @Suite struct AlertLedgerTests {
-    final class Alerts: EventSink {
+    final class Alerts: BoxingEventSink {
         var written: [(time: Timestamp, alert: AlertEvent)] = []
         func emit(_ context: EventContext, _ body: EventBody) {
             if case .alert(let alert) = body { written.append((context.timestamp, alert)) }

@@ -72,7 +72,7 @@ import Testing
 }
 
 @Suite struct PortScanBoundsTests {
-    final class Drop: EventSink {
+    final class Drop: BoxingEventSink {
         var alerts = 0
         func emit(_ context: EventContext, _ body: EventBody) { if case .alert = body { alerts += 1 } }
     }

@@ -51,6 +51,7 @@ enum URLPath {
 final class DroppingSink: EventSink {
     var events = 0
     func emit(_ context: EventContext, _ body: EventBody) { events += 1 }
+    func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) { events += 1 }
 }
 
 final class RenderingSink: EventSink {
@@ -59,6 +60,10 @@ final class RenderingSink: EventSink {
     func emit(_ context: EventContext, _ body: EventBody) {
         if buffer.count > (1 << 20) - 8192 { buffer.removeAll() }
         formatter.render(context, body, into: buffer)
+    }
+    func emit<Event: ProtocolEvent>(_ context: EventContext, application event: Event) {
+        if buffer.count > (1 << 20) - 8192 { buffer.removeAll() }
+        formatter.render(context, application: event, into: buffer)
     }
 }
 

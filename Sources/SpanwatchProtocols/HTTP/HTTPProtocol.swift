@@ -7,6 +7,7 @@ import SpanwatchWire
 public enum HTTPProtocol: AppLayerProtocol {
     public static let name = "http"
     public static let defaultPorts: [UInt16] = [80]
+    public static let transports: Set<TransportLayer> = [.tcp]
     public static let eventTypes = [HTTPEvent.eventType]
     public static let roles = (client: "http_client", server: "http_server")
     /// A head (request or status line and header fields) larger than this is an anomaly.

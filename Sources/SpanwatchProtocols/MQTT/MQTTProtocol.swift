@@ -8,6 +8,7 @@ import SpanwatchWire
 public enum MQTTProtocol: AppLayerProtocol {
     public static let name = "mqtt"
     public static let defaultPorts: [UInt16] = [1883]
+    public static let transports: Set<TransportLayer> = [.tcp]
     public static let eventTypes = [MQTTEvent.eventType]
     public static let roles = (client: "mqtt_client", server: "mqtt_broker")
     /// Messages larger than this are reported as truncated and skipped, never buffered.

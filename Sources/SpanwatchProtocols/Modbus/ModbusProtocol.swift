@@ -8,6 +8,7 @@ import SpanwatchWire
 public enum ModbusProtocol: AppLayerProtocol {
     public static let name = "modbus"
     public static let defaultPorts: [UInt16] = [502]
+    public static let transports: Set<TransportLayer> = [.tcp]
     public static let eventTypes = [ModbusTransaction.eventType]
     public static let alertingAnomalyLayers: Set<String> = ["modbus"]
     public static let roles = (client: "modbus_client", server: "modbus_server")

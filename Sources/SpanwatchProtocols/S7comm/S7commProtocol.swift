@@ -7,6 +7,7 @@ import SpanwatchWire
 public enum S7commProtocol: AppLayerProtocol {
     public static let name = "s7comm"
     public static let defaultPorts: [UInt16] = [102]
+    public static let transports: Set<TransportLayer> = [.tcp]
     public static let eventTypes = [S7Event.eventType, COTPEvent.eventType]
     public static let alertingAnomalyLayers: Set<String> = ["s7comm", "cotp", "tpkt"]
     public static let roles = (client: "s7_client", server: "s7_server")
