@@ -65,12 +65,14 @@ let package = Package(
         ),
         .testTarget(name: "SpanwatchWireTests", dependencies: ["SpanwatchWire", "SpanwatchProtocols"]),
         .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols"]),
-        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
+        // Helpers the test targets share (not shipped).
+        .target(name: "SpanwatchTestSupport", dependencies: ["SpanwatchPolicy", "SpanwatchProtocols"], path: "Tests/SpanwatchTestSupport"),
+        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols", "SpanwatchTestSupport"]),
         .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
         .testTarget(name: "SpanwatchAppTests", dependencies: ["SpanwatchApp", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchProtocols"]),
         .testTarget(
             name: "SpanwatchEndToEndTests",
-            dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchOutput", "SpanwatchPolicy"],
+            dependencies: ["SpanwatchApp", "SpanwatchCapture", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchOutput", "SpanwatchPolicy", "SpanwatchTestSupport"],
             exclude: ["Scenarios", "Captures", "BaselineFixtures"],
             resources: [.copy("Fixtures")]
         ),

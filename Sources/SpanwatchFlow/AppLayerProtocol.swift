@@ -85,7 +85,7 @@ public struct AppProtocol: Sendable, Equatable, CustomStringConvertible {
     /// A number that differs between protocols (the flow's cached envelope is keyed by it).
     public var tag: UInt64 {
         guard let definition else { return gaveUp ? 2 : 1 }
-        return UInt64(UInt(bitPattern: ObjectIdentifier(definition).hashValue)) | 4
+        return UInt64(UInt(bitPattern: ObjectIdentifier(definition))) | 4  // a metatype's address: never 1 or 2
     }
 
     public static func == (a: AppProtocol, b: AppProtocol) -> Bool {

@@ -1,3 +1,4 @@
+import SpanwatchTestSupport
 import SpanwatchProtocols
 import Foundation
 import SpanwatchApp
