@@ -241,15 +241,19 @@ extension ProtocolEvent {
 public struct CriticalOperation: Sendable {
     public var operation: String
     public var technique: (id: String, name: String)?
-    public init(operation: String, technique: (id: String, name: String)?) {
+    /// The normalized operation (`program_download`, `mode_change`, `restart`, `control_command`,
+    /// ...), which `allowed_operations` in the config names.
+    public var category: String
+
+    /// `category` defaults to the one the ATT&CK technique implies.
+    public init(operation: String, technique: (id: String, name: String)?, category: String? = nil) {
         self.operation = operation
         self.technique = technique
+        self.category = category ?? CriticalOperation.category(of: technique?.id)
     }
 
-    /// The normalized operation (`program_download`, `mode_change`, `restart`, ...), which
-    /// `allowed_operations` in the config names.
-    public var category: String {
-        switch technique?.id {
+    static func category(of technique: String?) -> String {
+        switch technique {
         case "T0843": "program_download"
         case "T0845": "program_upload"
         case "T0858": "mode_change"
@@ -258,11 +262,13 @@ public struct CriticalOperation: Sendable {
         case "T0881": "stop_application"
         case "T0878": "disable_unsolicited"
         case "T0836": "parameter_change"
+        case "T0855": "control_command"
         default: "file_operation"
         }
     }
 
     /// Every category `category` can take (for validating `allowed_operations`).
     public static let categories: Set<String> = ["program_download", "program_upload", "mode_change", "restart", "delete_block",
-                                                 "stop_application", "disable_unsolicited", "parameter_change", "file_operation"]
+                                                 "stop_application", "disable_unsolicited", "parameter_change", "file_operation",
+                                                 "control_command"]
 }

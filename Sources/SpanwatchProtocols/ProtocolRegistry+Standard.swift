@@ -8,6 +8,7 @@ extension ProtocolRegistry {
         ModbusProtocol.self,
         DNP3Protocol.self,
         S7commProtocol.self,
+        IEC104Protocol.self,
         MQTTProtocol.self,
         HTTPProtocol.self,
         DNSProtocol.self,
