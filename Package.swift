@@ -64,9 +64,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SpanwatchWireTests", dependencies: ["SpanwatchWire", "SpanwatchProtocols"]),
-        .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols"]),
+        .testTarget(name: "SpanwatchFlowTests", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchProtocols", "SpanwatchTestSupport"]),
         // Helpers the test targets share (not shipped).
-        .target(name: "SpanwatchTestSupport", dependencies: ["SpanwatchPolicy", "SpanwatchProtocols"], path: "Tests/SpanwatchTestSupport"),
+        .target(name: "SpanwatchTestSupport", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchProtocols"],
+                path: "Tests/SpanwatchTestSupport"),
         .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols", "SpanwatchTestSupport"]),
         .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
         .testTarget(name: "SpanwatchAppTests", dependencies: ["SpanwatchApp", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchProtocols"]),

@@ -1,4 +1,5 @@
 @testable import SpanwatchFlow
+import SpanwatchTestSupport
 import SpanwatchProtocols
 import SpanwatchWire
 import Testing

@@ -1,3 +1,4 @@
+import SpanwatchTestSupport
 @testable import SpanwatchFlow
 import SpanwatchProtocols
 import SpanwatchWire
