@@ -28,7 +28,7 @@ for line in sys.stdin:
         print(json.dumps(json.loads(line), sort_keys=True))
     except ValueError:
         print(line, end="")
-'
+' 2>/dev/null
 }
 compare() {  # NAME: compares $out/old/NAME with $out/new/NAME
     # The output's own path appears in stats records: compare it as one name.

@@ -93,6 +93,14 @@ func probeIEC104(_ bytes: [UInt8], strict: Bool) -> ProbeVerdict {
         #expect(parseIEC104([0x68, 0x0A, 0x00, 0x00, 0x00, 0x00, 0xC8, 0x01, 0x03, 0x00, 0x01, 0x00]).anomalies.contains(.unknownType))
     }
 
+    /// Found by the fuzzer (fuzz-out/iec104/crash-0e356ba5...: one byte, 0x00): `parse` read the
+    /// length field of an APDU shorter than its header. Any input is a value, never a trap.
+    @Test func parseNeverTrapsOnShortInput() {
+        for input: [UInt8] in [[], [0x00], [0x68], [0x68, 0x04], [0x68, 0x04, 0x07, 0x00, 0x00]] {
+            #expect(parseIEC104(input).anomalies == .truncatedAPCI)
+        }
+    }
+
     @Test func detectionIsStrictOffItsPort() {
         #expect(probeIEC104(Self.startdtAct, strict: true) == .match)
         #expect(probeIEC104(Self.singleCommand, strict: true) == .match)

@@ -112,11 +112,11 @@ public enum IEC104: StreamFramer {
     /// Parses one complete APDU (as framed by `probeFrame`).
     public static func parse(_ apdu: RawSpan) -> IEC104APDU {
         var result = IEC104APDU()
-        result.length = Int(apdu.u8(lengthOffset))
         guard apdu.byteCount >= apciLength else {
             result.anomalies.insert(.truncatedAPCI)
             return result
         }
+        result.length = Int(apdu.u8(lengthOffset))
         let control = apdu.u8(controlOffset)
         result.format = format(control)
         switch result.format {
