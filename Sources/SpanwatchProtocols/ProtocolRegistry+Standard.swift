@@ -9,6 +9,7 @@ extension ProtocolRegistry {
         DNP3Protocol.self,
         S7commProtocol.self,
         IEC104Protocol.self,
+        BACnetProtocol.self,
         MQTTProtocol.self,
         HTTPProtocol.self,
         DNSProtocol.self,
