@@ -177,6 +177,8 @@ public final class PolicyEngine: EventSink, FlowObserver {
                   key: "internet_egress|\(flow.clientIP)|\(flow.serverIP)", context: context)
         }
         let from = clientZone?.name ?? ZonePolicy.external
+        // A broadcast or multicast destination is the sender's own segment: judged by its zone.
+        if policy.isSegmentBroadcast(flow.serverIP, from: flow.clientIP) { return }
         let to = serverZone?.name ?? ZonePolicy.external
         guard from != to else { return }
         if policy.allows(from: from, to: to, transport: flow.transport, serverPort: flow.serverPort, app: .unknown) { return }

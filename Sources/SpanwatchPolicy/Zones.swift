@@ -137,6 +137,25 @@ public struct ZonePolicy: Sendable, Equatable {
     public var isEmpty: Bool { zones.isEmpty }
 
     /// The zone of an address: the one with the most specific matching block.
+    /// Whether a destination is not a host but a broadcast or multicast group the sender reaches
+    /// on its own segment: multicast, the limited broadcast, or a directed broadcast (an IPv4
+    /// address ending in 255) that lies outside every zone and whose network (the /24, /16 or /8
+    /// its trailing 255s mark) holds the sender. The real subnet may be wider than the zones cut
+    /// from it: BACnet Who-Is, EtherNet/IP ListIdentity, NetBIOS and SSDP discovery go there.
+    /// Such traffic is judged by the sender's zone (it stays on the sender's segment).
+    public func isSegmentBroadcast(_ destination: IPAddress, from sender: IPAddress) -> Bool {
+        if destination.isMulticastOrBroadcast { return true }
+        guard !destination.isIPv6, !sender.isIPv6, destination.ipv4 & 0xFF == 0xFF, zone(of: destination) == nil else { return false }
+        // The host part: the run of trailing 255 octets, at most three (a /8).
+        let hostBits: UInt32
+        switch destination.ipv4 {
+        case let value where value & 0x00FF_FFFF == 0x00FF_FFFF: hostBits = 0x00FF_FFFF
+        case let value where value & 0x0000_FFFF == 0x0000_FFFF: hostBits = 0x0000_FFFF
+        default: hostBits = 0x0000_00FF
+        }
+        return destination.ipv4 & ~hostBits == sender.ipv4 & ~hostBits
+    }
+
     public func zone(of address: IPAddress) -> Zone? {
         var best: (zone: Zone, length: Int)? = nil
         for zone in zones {
