@@ -2,11 +2,11 @@
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of a protocol's parsing path.
 # The Wire, JSON, Flow and Protocols sources are compiled as one module with the target in Fuzz/<Target>Fuzz.swift;
 # seeds are the TCP/UDP payloads of the shared corpus for that protocol (../shared/pcaps).
-# usage: scripts/fuzz.sh dnp3|s7comm|modbus|iec104|bacnet|dns|http|mqtt [SECONDS]     (default 600)
+# usage: scripts/fuzz.sh dnp3|s7comm|modbus|enip|iec104|bacnet|dns|http|mqtt [SECONDS]     (default 600)
 # Crashes land in fuzz-out/<target>/ (crash-*); turn each into a fixture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh dnp3|s7comm|modbus|iec104|bacnet|dns|http|mqtt [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh dnp3|s7comm|modbus|enip|iec104|bacnet|dns|http|mqtt [SECONDS]}
 seconds=${2:-600}
 case $target in
   dnp3) file=DNP3Fuzz.swift; filter='dnp3'; corpus=(../shared/pcaps/dnp3 ../shared/pcaps/edge) ;;
@@ -14,6 +14,7 @@ case $target in
   modbus) file=ModbusFuzz.swift; filter='tcp.port==502'; corpus=(../shared/pcaps/modbus) ;;
   iec104) file=IEC104Fuzz.swift; filter='tcp.port==2404'; corpus=(../shared/pcaps/iec104) ;;
   bacnet) file=BACnetFuzz.swift; filter='udp.port==47808'; corpus=(../shared/pcaps/bacnet) ;;
+  enip) file=ENIPFuzz.swift; filter='enip || cip'; corpus=(../shared/pcaps/enip) ;;
   dns) file=DNSFuzz.swift; filter='dns'; corpus=(../shared/pcaps/dns ../shared/pcaps/edge) ;;
   mqtt) file=MQTTFuzz.swift; filter='mqtt'; corpus=(../shared/pcaps/mqtt ../shared/pcaps/edge) ;;
   http) file=HTTPFuzz.swift; filter='http'; corpus=(../shared/pcaps/http ../shared/pcaps/edge) ;;

@@ -8,6 +8,7 @@ extension ProtocolRegistry {
         ModbusProtocol.self,
         DNP3Protocol.self,
         S7commProtocol.self,
+        ENIPProtocol.self,
         IEC104Protocol.self,
         BACnetProtocol.self,
         MQTTProtocol.self,
