@@ -121,6 +121,32 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(objects)
     }
 
+    // The protocols of #14 on typical PDUs: an IEC 104 I-frame with 2 floats in sequence, a BACnet
+    // ReadProperty-ACK carrying a string, an EtherNet/IP SendRRData Multiple Service Packet with two
+    // services. Zero mallocs required.
+    let iec104Floats: [UInt8] = [0x68, 0x16, 0x00, 0x00, 0x00, 0x00, 0x0D, 0x82, 0x03, 0x00, 0x01, 0x00, 0x64, 0x00, 0x00,
+                                 0x00, 0x00, 0x48, 0x41, 0x00, 0x00, 0x00, 0x80, 0xBF, 0x00]
+    let bacnetAck: [UInt8] = [0x81, 0x0A, 0x00, 0x1A, 0x01, 0x00, 0x30, 0x01, 0x0C, 0x0C, 0x02, 0x00, 0x04, 0xD2, 0x19, 0x46,
+                              0x3E, 0x75, 0x06, 0x00, 0x54, 0x6F, 0x77, 0x65, 0x72, 0x3F]
+    let enipMultiple: [UInt8] = {
+        let cip: [UInt8] = [0x0A, 0x02, 0x20, 0x02, 0x24, 0x01, 0x02, 0x00, 0x06, 0x00, 0x0E, 0x00,
+                            0x0E, 0x03, 0x20, 0x01, 0x24, 0x01, 0x30, 0x01, 0x4C, 0x04, 0x91, 0x05, 0x53, 0x70, 0x65, 0x65, 0x64, 0x00]
+        let data: [UInt8] = [0, 0, 0, 0, 0x0A, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0xB2, 0x00, UInt8(cip.count), 0x00] + cip
+        return [0x6F, 0x00, UInt8(data.count), 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] + data
+    }()
+    Benchmark("IEC 104 + BACnet + EtherNet/IP decoders",
+              configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p100: 0])])) { benchmark in
+        var seen = 0
+        benchmark.startMeasurement()
+        for _ in 0..<100 {
+            iec104Floats.withUnsafeBytes { seen += IEC104.parse($0.bytes).asdu?.keptObjectCount ?? 0 }
+            bacnetAck.withUnsafeBytes { seen += Int(BACnet.parse($0.bytes).propertyID ?? 0) }
+            enipMultiple.withUnsafeBytes { seen += ENIP.parse($0.bytes).cip?.embeddedCount ?? 0 }
+        }
+        benchmark.stopMeasurement()
+        blackHole(seen)
+    }
+
     // IT/IoT parsers on real messages: a DNS response with a compressed answer and EDNS, an HTTP
     // request head with Basic credentials, an MQTT 5 PUBLISH with properties. Zero mallocs required:
     // text is made from these only when an event is written.

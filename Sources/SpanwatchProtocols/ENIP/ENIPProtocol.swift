@@ -115,12 +115,21 @@ extension ENIPEvent: ProtocolEvent {
     /// Reset, Start and Stop, directly or inside a Multiple Service Packet / Unconnected Send.
     public var criticalOperation: CriticalOperation? {
         guard let cip = request?.cip, !cip.isResponse else { return nil }
-        var services = [cip.service]
-        for index in 0..<cip.embeddedCount where !cip.embedded[index].isResponse { services.append(cip.embedded[index].service) }
-        if services.contains(0x07) { return CriticalOperation(operation: "CIP Stop", technique: ("T0858", "Change Operating Mode")) }
-        if services.contains(0x06) { return CriticalOperation(operation: "CIP Start", technique: ("T0858", "Change Operating Mode")) }
-        if services.contains(0x05) { return CriticalOperation(operation: "CIP Reset", technique: ("T0816", "Device Restart/Shutdown")) }
-        return nil
+        // The strongest of Stop, Start, Reset among the message and its inner requests (no
+        // allocation: this runs for every request).
+        var strongest: UInt8 = 0
+        func note(_ service: UInt8) {
+            let rank: UInt8 = service == 0x07 ? 3 : service == 0x06 ? 2 : service == 0x05 ? 1 : 0
+            if rank > strongest { strongest = rank }
+        }
+        note(cip.service)
+        for index in 0..<cip.embeddedCount where !cip.embedded[index].isResponse { note(cip.embedded[index].service) }
+        switch strongest {
+        case 3: return CriticalOperation(operation: "CIP Stop", technique: ("T0858", "Change Operating Mode"))
+        case 2: return CriticalOperation(operation: "CIP Start", technique: ("T0858", "Change Operating Mode"))
+        case 1: return CriticalOperation(operation: "CIP Reset", technique: ("T0816", "Device Restart/Shutdown"))
+        default: return nil
+        }
     }
 
     var identity: ENIPIdentity? {
