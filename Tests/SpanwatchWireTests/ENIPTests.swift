@@ -88,10 +88,17 @@ func sendRRData(_ cip: [UInt8]) -> [UInt8] {
         #expect(message.isIO && message.connectionID == 0x11 && message.encapsulationSequence == 7 && message.ioLength == 4)
         #expect(io.withUnsafeBytes { ENIP.probeIO($0.bytes) } == .match)
         let register = encapsulation(0x0065, [0x01, 0x00, 0x00, 0x00])
-        #expect(register.withUnsafeBytes { ENIP.probe($0.bytes, datagram: false) } == .match)
-        #expect(register.withUnsafeBytes { ENIP.probe($0.bytes, datagram: true) } == .match)
-        #expect((register + [0]).withUnsafeBytes { ENIP.probe($0.bytes, datagram: true) } == .no)  // a datagram is one message
-        #expect(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8).withUnsafeBytes { ENIP.probe($0.bytes, datagram: false) } == .no)
+        #expect(register.withUnsafeBytes { ENIP.probe($0.bytes, datagram: false, onPort: false) } == .match)
+        #expect(register.withUnsafeBytes { ENIP.probe($0.bytes, datagram: true, onPort: false) } == .match)
+        #expect((register + [0]).withUnsafeBytes { ENIP.probe($0.bytes, datagram: true, onPort: false) } == .no)  // a datagram is one message
+        #expect(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8).withUnsafeBytes { ENIP.probe($0.bytes, datagram: false, onPort: false) } == .no)
+        // A NetBIOS/SMB start (00 00, a big-endian length, zeros) is no NOP off port 44818.
+        let smb: [UInt8] = [0x00, 0x00, 0x00, 0x85] + [UInt8](repeating: 0, count: 40)
+        #expect(smb.withUnsafeBytes { ENIP.probe($0.bytes, datagram: false, onPort: false) } == .no)
+        // Off the port a first segment holds its whole first message.
+        let cut = Array(register[0..<26])
+        #expect(cut.withUnsafeBytes { ENIP.probe($0.bytes, datagram: false, onPort: false) } == .no)
+        #expect(cut.withUnsafeBytes { ENIP.probe($0.bytes, datagram: false, onPort: true) } == .match)
     }
 
     @Test func shortAndMalformedInputIsAValue() {

@@ -33,14 +33,19 @@ public enum ENIP: StreamFramer {
         return bytes.byteCount >= total ? .complete(length: total) : .needMore(totalLength: total)
     }
 
-    /// Detection: a known command with a length that fits (TCP: whole or, for a first segment,
-    /// plausible; UDP: the datagram), and options zero.
-    public static func probe(_ bytes: RawSpan, datagram: Bool) -> ProbeVerdict {
-        guard bytes.byteCount >= headerLength else { return datagram || bytes.byteCount >= 2 && !knownCommands.contains(bytes.u16le(0)) ? .no : .needMore }
-        guard knownCommands.contains(bytes.u16le(0)), bytes.u32le(20) == 0 else { return .no }
+    /// Detection: a known command, options zero, and a length that fits: a datagram is exactly
+    /// one message; off port 44818 a first TCP segment must hold its whole first message, and NOP
+    /// (command 0, too common a start for other protocols) counts only on the port.
+    public static func probe(_ bytes: RawSpan, datagram: Bool, onPort: Bool) -> ProbeVerdict {
+        func known(_ command: UInt16) -> Bool { knownCommands.contains(command) && (command != 0 || onPort) }
+        guard bytes.byteCount >= headerLength else {
+            guard !datagram, bytes.byteCount >= 2 else { return datagram ? .no : .needMore }
+            return known(bytes.u16le(0)) ? .needMore : .no
+        }
+        guard known(bytes.u16le(0)), bytes.u32le(20) == 0 else { return .no }
         let total = headerLength + Int(bytes.u16le(2))
         if datagram { return total == bytes.byteCount ? .match : .no }
-        return total <= bytes.byteCount || bytes.byteCount < 600 ? .match : .no
+        return total <= bytes.byteCount || onPort ? .match : .no
     }
 
     /// Implicit I/O (UDP 2222): a common packet format whose first item is a sequenced address.

@@ -18,10 +18,11 @@ public enum ENIPProtocol: AppLayerProtocol {
     public static let limits = [pendingRequests]
 
     public static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict {
+        let onPort = serverPort == 44818 || clientPort == 44818
         switch transport {
-        case .tcp: return ENIP.probe(bytes, datagram: false)
+        case .tcp: return ENIP.probe(bytes, datagram: false, onPort: onPort)
         case .udp:
-            if ENIP.probe(bytes, datagram: true) == .match { return .match }
+            if ENIP.probe(bytes, datagram: true, onPort: onPort) == .match { return .match }
             return serverPort == 2222 || clientPort == 2222 ? ENIP.probeIO(bytes) : .no
         default: return .no
         }
