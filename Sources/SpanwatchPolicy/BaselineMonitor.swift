@@ -132,7 +132,9 @@ final class BaselineMonitor {
 
     /// Operations of a protocol event on a learned edge. One finding per event: a function the
     /// edge never used is the `new_operation`; only a known write function is judged by range.
-    func checkOperations<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext, engine: PolicyEngine) {
+    /// `rangesOnly`: judge write ranges alone (an allowed critical operation's targets).
+    func checkOperations<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext, engine: PolicyEngine,
+                                               rangesOnly: Bool = false) {
         guard flow.baselineEdge >= 0, let rules = edges[Int(flow.baselineEdge)] else { return }
         let index = Int(flow.baselineEdge)
         let watch = Int(watchOfEdge[index])
@@ -142,7 +144,7 @@ final class BaselineMonitor {
         }
         var found = false
         event.visitOperations(direction: context.direction) { operation in
-            guard !found, !rules.edge.allows(operation) else { return }
+            guard !found, !rangesOnly || operation.isRangedWrite, !rules.edge.allows(operation) else { return }
             let edge = rules.edge
             found = true
             let key = edgeKeys[index]

@@ -153,8 +153,14 @@ public final class PolicyEngine: EventSink, FlowObserver {
             if let learner {
                 learner.learnEvent(event, flow: flow, direction: context.direction, at: context.timestamp)
             } else if let monitor {
-                // A critical operation is its own finding: no new_operation for the same event.
-                if !critical { monitor.checkOperations(event, flow: flow, context: context, engine: self) }
+                // A critical operation is its own finding: no new_operation for the same event. One
+                // that `allowed_operations` allows still has its targets judged: an allowed command
+                // to an object outside the learned ranges is a write_out_of_range.
+                switch critical {
+                case .none: monitor.checkOperations(event, flow: flow, context: context, engine: self)
+                case .allowed: monitor.checkOperations(event, flow: flow, context: context, engine: self, rangesOnly: true)
+                case .raised: break
+                }
                 monitor.checkIdentity(event, flow: flow, context: context, engine: self)
             }
         }
@@ -384,23 +390,26 @@ public final class PolicyEngine: EventSink, FlowObserver {
               key: "remote_access|\(flow.clientIP)|\(flow.serverIP)|\(tool)", context: context)
     }
 
-    /// Critical operations and cleartext credentials; returns whether a critical operation was
-    /// found (allowed or not).
+    /// What an event's critical operation came to.
+    enum CriticalOutcome { case none, allowed, raised }
+
+    /// Critical operations and cleartext credentials; says whether a critical operation was found,
+    /// and whether `allowed_operations` allowed it.
     @discardableResult
-    private func checkOperations<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext) -> Bool {
+    private func checkOperations<Event: ProtocolEvent>(_ event: Event, flow: Flow, context: EventContext) -> CriticalOutcome {
         if let credentials = event.cleartextCredentials {
             cleartext(credentials.method, user: credentials.user, flow: flow, event: event, context: context)
-            return false
+            return .none
         }
-        guard let finding = event.criticalOperation else { return false }
+        guard let finding = event.criticalOperation else { return .none }
         let category = finding.category
-        if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return true }
+        if settings.allowedOperations.contains(where: { $0.allows(category, client: flow.clientIP, server: flow.serverIP) }) { return .allowed }
         raise(AlertEvent(kind: .criticalOperation, severity: 1, signatureID: 9_000_004,
                          signature: "SPANWATCH critical operation: \(finding.operation) from \(describe(flow.clientIP)) to \(describe(flow.serverIP))",
                          category: "Attempted Administrator Privilege Gain", technique: finding.technique,
                          fromZone: policy.zone(of: flow.clientIP)?.name, toZone: policy.zone(of: flow.serverIP)?.name, evidence: .application(event)),
               key: "critical_operation|\(flow.clientIP)|\(flow.serverIP)|\(finding.operation)", context: context)
-        return true
+        return .raised
     }
 
     private func cleartext<Event: ProtocolEvent>(_ how: String, user: String, flow: Flow, event: Event, context: EventContext) {

@@ -89,9 +89,11 @@ final class CountingSink: BoxingEventSink {
         #expect(table.counters.evictedNew >= UInt64(floodSize - 10_000))
         #expect(sink.flowRecords[.memcap] == Int(table.counters.evicted))
         // The process itself stays bounded. Resident memory is the whole test process's, and other
-        // suites run in parallel, so the slack is wide; an unbounded table would hold a million
-        // flows here (over 600 MiB). The exact bound is the table's own charge, checked above.
-        #expect(residentGrowth < 128 << 20, "resident memory grew by \(residentGrowth) bytes")
+        // suites run in parallel (the oracle suites of nine protocols read their captures at the
+        // same time: 134 MiB of growth was seen once), so the slack is wide; an unbounded table
+        // would hold a million flows here (over 600 MiB). The exact bound is the table's own
+        // charge, checked above.
+        #expect(residentGrowth < 256 << 20, "resident memory grew by \(residentGrowth) bytes")
         processor.finish()
         #expect(sink.survivors == Set(UInt16(40000)..<UInt16(40010)))
         #expect(sink.modbus == 10)

@@ -39,6 +39,8 @@ import Testing
         var link = IEC104Conversation()
         link.open(processor)
         polling(&link, processor, cycles: 8)
+        // The controlling station also commands object 5000 (single command, on).
+        link.send(link.iFrame(type: 45, cause: 6, ioa: 5000, element: [0x01], fromClient: true), fromClient: true, processor)
         processor.finish()
         return try #require(learner.finishLearning())
     }
@@ -48,6 +50,7 @@ import Testing
         let lines = baseline.keyLines()
         #expect(lines.contains("edge \(Self.edge) | iec104.common_address 1"))
         #expect(lines.contains("edge \(Self.edge) | iec104.type C_IC_NA_1/act"))
+        #expect(lines.contains("edge \(Self.edge) | iec104.command ca1 5000"))
         #expect(!lines.contains { $0.contains("M_ME_NC_1") })  // monitor data is the station's, not a choice of the client
         let edge = try #require(baseline.edges[EdgeKey.parse(Substring(Self.edge))!])
         #expect(edge.polling?.periodMilliseconds == 1020)  // each cycle: two frames 10 ms apart, then a second
@@ -71,6 +74,8 @@ import Testing
             // A single command (C_SC_NA_1, IOA 5000, on), then a clock synchronisation never sent before.
             link.send(link.iFrame(type: 45, cause: 6, ioa: 5000, element: [0x01], fromClient: true), fromClient: true, processor)
             link.send(link.iFrame(type: 103, cause: 6, ioa: 0, element: [0, 0, 0, 0, 1, 1, 26], fromClient: true), fromClient: true, processor)
+            // A command to an object it never commanded: allowed or not, the target is judged.
+            link.send(link.iFrame(type: 45, cause: 6, ioa: 5001, element: [0x01], fromClient: true), fromClient: true, processor)
             processor.finish()
             let kinds = sink.alerts.map(\.kind)
             #expect(kinds.filter { $0 == .newOperation }.count == 1)
@@ -79,7 +84,11 @@ import Testing
             let critical = sink.alerts.filter { $0.kind == .criticalOperation }
             if allowCommands {
                 #expect(critical.isEmpty)
+                // Allowed commands still have their targets checked against the learned ranges.
+                let outOfRange = sink.alerts.filter { $0.kind == .writeOutOfRange }
+                #expect(outOfRange.count == 1 && outOfRange.first?.baselineKey == "edge \(Self.edge) | iec104.command ca1 5001")
             } else {
+                #expect(!kinds.contains(.writeOutOfRange))  // the critical operation is the finding
                 #expect(critical.count == 1 && critical[0].signature.contains("IEC 104 command C_SC_NA_1"))
                 #expect(critical.first?.technique?.id == "T0855")
             }
