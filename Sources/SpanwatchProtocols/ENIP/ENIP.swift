@@ -404,22 +404,14 @@ public struct ENIPIdentity: Sendable {
         return identity
     }
 
+    /// A ListIdentity identity item: the protocol version and socket address, the Identity
+    /// object's attributes in the same layout, then the state.
     static func parse(_ item: RawSpan) -> ENIPIdentity? {
-        // version(2) sockaddr(16) vendor(2) device type(2) product(2) revision(2) status(2) serial(4) name(1+n) state(1)
-        guard item.byteCount >= 33 else { return nil }
-        var identity = ENIPIdentity()
+        let attributes = 18
+        guard item.byteCount >= attributes + 15, var identity = parseAttributes(item.extracting(attributes..<item.byteCount)) else { return nil }
         identity.protocolVersion = item.u16le(0)
-        identity.vendorID = item.u16le(18)
-        identity.deviceType = item.u16le(20)
-        identity.productCode = item.u16le(22)
-        identity.revisionMajor = item.u8(24)
-        identity.revisionMinor = item.u8(25)
-        identity.status = item.u16le(26)
-        identity.serial = item.u32le(28)
-        let length = Int(item.u8(32))
-        guard 33 + length <= item.byteCount else { return identity }
-        identity.productName = InlineText(item.extracting(33..<(33 + length)))
-        if 33 + length < item.byteCount { identity.state = item.u8(33 + length) }
+        let end = attributes + 15 + Int(item.u8(attributes + 14))  // after the name (its length byte, not the kept text)
+        if end < item.byteCount { identity.state = item.u8(end) }
         return identity
     }
 }
