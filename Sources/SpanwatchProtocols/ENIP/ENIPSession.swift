@@ -76,10 +76,11 @@ public final class ENIPSession: AppSession {
     }
 
     /// What pairs a reply with its request: the sender context (SendRRData and the session
-    /// commands echo it), the CIP sequence count (SendUnitData).
+    /// commands echo it), the CIP sequence count (SendUnitData: the reply travels on the other
+    /// connection id, O->T against T->O, and echoes the count).
     static func pairingKey(_ message: ENIPMessage) -> UInt64 {
         if message.command == 0x0070, let sequence = message.cipSequence {
-            return 0x70 << 56 | UInt64(message.connectionID ?? 0) << 16 | UInt64(sequence)
+            return 0x70 << 56 | UInt64(sequence)
         }
         return UInt64(message.command) << 48 ^ message.senderContext
     }
