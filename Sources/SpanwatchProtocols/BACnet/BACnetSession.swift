@@ -20,16 +20,16 @@ public final class BACnetSession: AppSession {
         var time: Timestamp
     }
 
-    let maximumPendingRequests: Int
-    var pending: [Pending] = []
+    /// Confirmed requests waiting for their answer; past the limit the oldest is forgotten (counted).
+    var pending: PendingRequests<Pending>
     public private(set) var messages = 0
-    public private(set) var forgottenRequests = 0
+    public var forgottenRequests: Int { pending.evicted }
 
     public init(limits: SessionLimits) {
-        maximumPendingRequests = limits[BACnetProtocol.pendingRequests]
+        pending = PendingRequests(capacity: limits[BACnetProtocol.pendingRequests])
     }
 
-    public var heapBytes: Int { pending.capacity * MemoryLayout<Pending>.stride }
+    public var heapBytes: Int { pending.heapBytes }
 
     public func receive(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
         messages += 1
@@ -40,17 +40,12 @@ public final class BACnetSession: AppSession {
         var event = BACnetEvent(message: message, direction: direction)
         if message.hasAPDU, let invoke = message.invokeID {
             if message.apduType == 0, let service = message.service, (message.sequenceNumber ?? 0) == 0 {
-                if pending.count >= maximumPendingRequests, !pending.isEmpty {
-                    pending.removeFirst()
-                    forgottenRequests += 1
-                }
-                pending.append(Pending(invokeID: invoke, service: service, time: flow.lastTime))
+                _ = pending.append(Pending(invokeID: invoke, service: service, time: flow.lastTime))
             } else if (2...7).contains(message.apduType) && message.apduType != 4,
-                      let index = pending.firstIndex(where: { $0.invokeID == invoke }) {
-                event.requestService = pending[index].service
-                event.latency = flow.lastTime - pending[index].time
-                // A segmented answer keeps its request until the last segment.
-                if !message.moreSegments { pending.remove(at: index) }
+                      // A segmented answer keeps its request until the last segment.
+                      let request = pending.take(keep: message.moreSegments, where: { $0.invokeID == invoke }) {
+                event.requestService = request.service
+                event.latency = flow.lastTime - request.time
             }
         }
         guard emitter.wants(BACnetEvent.eventType) else { return }
@@ -60,6 +55,6 @@ public final class BACnetSession: AppSession {
     public func gap(direction: StreamDirection) {}
 
     public func finish(flow: Flow, emitter: AppEventEmitter) {
-        pending.removeAll()
+        _ = pending.drain()
     }
 }

@@ -155,7 +155,6 @@ public struct ENIPAnomalies: OptionSet, Sendable {
     public static let truncated = ENIPAnomalies(rawValue: 1 << 0)
     public static let lengthMismatch = ENIPAnomalies(rawValue: 1 << 1)
     public static let unknownCommand = ENIPAnomalies(rawValue: 1 << 2)
-    public static let invalidCIP = ENIPAnomalies(rawValue: 1 << 3)
     public static let ioSequenceGap = ENIPAnomalies(rawValue: 1 << 4)
 
     public var eventNames: [String] {
@@ -163,7 +162,6 @@ public struct ENIPAnomalies: OptionSet, Sendable {
         if contains(.truncated) { names.append("enip.truncated") }
         if contains(.lengthMismatch) { names.append("enip.length_mismatch") }
         if contains(.unknownCommand) { names.append("enip.unknown_command") }
-        if contains(.invalidCIP) { names.append("enip.invalid_cip") }
         if contains(.ioSequenceGap) { names.append("enip.io_sequence_gap") }
         return names
     }

@@ -24,10 +24,10 @@ public final class ENIPSession: AppSession {
     }
 
     let isDatagram: Bool
-    let maximumPending: Int
     var toServer = StreamFramingDriver<ENIP>()
     var toClient = StreamFramingDriver<ENIP>()
-    var pending: [Pending] = []
+    /// Requests waiting for their reply; past the limit the oldest is written unanswered.
+    var pending: PendingRequests<Pending>
     var transactionIndex: UInt64 = 0
     /// Implicit I/O: the last sequence number seen per direction and connection.
     var lastIO: [(connection: UInt32, sequence: UInt32)] = []
@@ -35,11 +35,11 @@ public final class ENIPSession: AppSession {
 
     public init(limits: SessionLimits, datagram: Bool) {
         isDatagram = datagram
-        maximumPending = limits[ENIPProtocol.pendingRequests]
+        pending = PendingRequests(capacity: limits[ENIPProtocol.pendingRequests])
     }
 
     public var heapBytes: Int {
-        toServer.heapBytes + toClient.heapBytes + pending.capacity * MemoryLayout<Pending>.stride + lastIO.capacity * 8
+        toServer.heapBytes + toClient.heapBytes + pending.heapBytes + lastIO.capacity * 8
     }
 
     public func receive(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
@@ -67,8 +67,7 @@ public final class ENIPSession: AppSession {
     }
 
     public func finish(flow: Flow, emitter: AppEventEmitter) {
-        for entry in pending { emit(request: entry.message, response: nil, latency: nil, flow: flow, emitter: emitter) }
-        pending.removeAll()
+        for entry in pending.drain() { emit(request: entry.message, response: nil, latency: nil, flow: flow, emitter: emitter) }
     }
 
     private func invalid(_ anomaly: String, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
@@ -92,18 +91,15 @@ public final class ENIPSession: AppSession {
         let isReply = message.cip.map(\.isResponse) ?? (direction == .toClient)
         let now = flow.lastTime
         if !isReply {
-            if pending.count >= maximumPending, !pending.isEmpty {
-                let oldest = pending.removeFirst()
+            // Requests without a reply (UnregisterSession, a SendUnitData some devices leave
+            // unanswered) wait until the list is full or the flow ends.
+            if let oldest = pending.append(Pending(key: ENIPSession.pairingKey(message), message: message, time: now)) {
                 emit(request: oldest.message, response: nil, latency: nil, flow: flow, emitter: emitter)
             }
-            // Requests without a reply (UnregisterSession, a SendUnitData some devices leave
-            // unanswered) wait; ListIdentity and the session commands expect one.
-            pending.append(Pending(key: ENIPSession.pairingKey(message), message: message, time: now))
             return
         }
         let key = ENIPSession.pairingKey(message)
-        if let index = pending.firstIndex(where: { $0.key == key }) {
-            let request = pending.remove(at: index)
+        if let request = pending.take(where: { $0.key == key }) {
             emit(request: request.message, response: message, latency: now - request.time, flow: flow, emitter: emitter)
         } else {
             emit(request: nil, response: message, latency: nil, flow: flow, emitter: emitter)

@@ -61,7 +61,9 @@ public enum IEC104Protocol: AppLayerProtocol {
     static func typeText(_ packed: UInt32) -> String {
         let type = UInt8(truncatingIfNeeded: packed >> 8), cause = UInt8(truncatingIfNeeded: packed)
         let typeName = IEC104Names.typeName(type).map { $0.description } ?? String(type)
-        let causeName = IEC104Names.causeName(cause).map { $0.description }.flatMap { cause >= 21 && cause <= 41 && cause != 37 ? nil : $0 }
+        // Interrogation groups (21-36, 38-41) share a name: they are written as numbers.
+        let grouped = (21...36).contains(cause) || (38...41).contains(cause)
+        let causeName = grouped ? nil : IEC104Names.causeName(cause)?.description
         return "\(typeName)/\(causeName ?? String(cause))"
     }
 }

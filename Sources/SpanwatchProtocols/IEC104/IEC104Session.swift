@@ -23,8 +23,6 @@ public final class IEC104Session: AppSession {
         var time: Timestamp
     }
 
-    /// Activations waiting for their confirmation; past it the oldest is forgotten (counted).
-    let maximumPendingActivations: Int
     // Framers and sequence state apart: a framer calls back into the session while it feeds.
     var toServerFramer = StreamFramingDriver<IEC104>()
     var toClientFramer = StreamFramingDriver<IEC104>()
@@ -35,17 +33,18 @@ public final class IEC104Session: AppSession {
     /// start); nil while unknown (picked up midstream).
     var transferStarted: Bool? = nil
     var sawFirstBytes = false
-    var pending: [Activation] = []
+    /// Activations waiting for their confirmation; past the limit the oldest is forgotten (counted).
+    var pending: PendingRequests<Activation>
     public private(set) var apdus = 0
-    public private(set) var forgottenActivations = 0
+    public var forgottenActivations: Int { pending.evicted }
     public private(set) var skippedBytes = 0
 
     public init(limits: SessionLimits) {
-        maximumPendingActivations = limits[IEC104Protocol.pendingActivations]
+        pending = PendingRequests(capacity: limits[IEC104Protocol.pendingActivations])
     }
 
     public var heapBytes: Int {
-        toServerFramer.heapBytes + toClientFramer.heapBytes + pending.capacity * MemoryLayout<Activation>.stride
+        toServerFramer.heapBytes + toClientFramer.heapBytes + pending.heapBytes
     }
 
     public func receive(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
@@ -74,7 +73,7 @@ public final class IEC104Session: AppSession {
     }
 
     public func finish(flow: Flow, emitter: AppEventEmitter) {
-        pending.removeAll()
+        _ = pending.drain()
     }
 
     private func invalid(_ anomaly: String, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
@@ -124,20 +123,14 @@ public final class IEC104Session: AppSession {
     /// address and first object answers the oldest one (returns its latency).
     private func pair(_ asdu: IEC104ASDU, now: Timestamp) -> Int64? {
         if asdu.cause == 6 {
-            if pending.count >= maximumPendingActivations, !pending.isEmpty {
-                pending.removeFirst()
-                forgottenActivations += 1
-            }
-            pending.append(Activation(typeID: asdu.typeID, commonAddress: asdu.commonAddress, address: asdu.firstAddress, time: now))
+            _ = pending.append(Activation(typeID: asdu.typeID, commonAddress: asdu.commonAddress, address: asdu.firstAddress, time: now))
             return nil
         }
-        guard asdu.cause == 7 || asdu.cause == 10,
-              let index = pending.firstIndex(where: {
-                  $0.typeID == asdu.typeID && $0.commonAddress == asdu.commonAddress && $0.address == asdu.firstAddress
-              }) else { return nil }
-        let started = pending[index].time
-        // The termination follows the confirmation: keep the activation for it.
-        if asdu.cause == 10 { pending.remove(at: index) }
-        return now - started
+        guard asdu.cause == 7 || asdu.cause == 10 else { return nil }
+        // The termination follows the confirmation: the activation is kept for it.
+        let activation = pending.take(keep: asdu.cause == 7) {
+            $0.typeID == asdu.typeID && $0.commonAddress == asdu.commonAddress && $0.address == asdu.firstAddress
+        }
+        return activation.map { now - $0.time }
     }
 }

@@ -13,22 +13,20 @@ public final class ModbusSession: AppSession {
 
     var toServer = StreamFramingDriver<ModbusTCP>()
     var toClient = StreamFramingDriver<ModbusTCP>()
-    /// Unanswered requests, oldest first. Usually one or two: a linear scan beats hashing, and
-    /// the array's capacity is kept, so pairing allocates nothing per transaction.
-    var pending: [Pending] = []
+    /// Unanswered requests, oldest first (bounded by `limits.modbus_pending_requests`).
+    var pending: PendingRequests<Pending>
     var transactionIndex: UInt64 = 0
-    let maximumPendingRequests: Int
     public private(set) var requests = 0
     public private(set) var responses = 0
     public private(set) var unmatchedResponses = 0
-    public private(set) var evictedRequests = 0
+    public var evictedRequests: Int { pending.evicted }
 
     public init(limits: SessionLimits) {
-        maximumPendingRequests = limits[ModbusProtocol.pendingRequests]
+        pending = PendingRequests(capacity: limits[ModbusProtocol.pendingRequests])
     }
 
     public var heapBytes: Int {
-        toServer.heapBytes + toClient.heapBytes + pending.capacity * (MemoryLayout<Pending>.stride + 2)
+        toServer.heapBytes + toClient.heapBytes + pending.heapBytes
     }
 
     public func receive(_ bytes: RawSpan, direction: StreamDirection, flow: Flow, emitter: AppEventEmitter) {
@@ -55,10 +53,9 @@ public final class ModbusSession: AppSession {
 
     public func finish(flow: Flow, emitter: AppEventEmitter) {
         // Unanswered requests, oldest first.
-        for entry in pending {
+        for entry in pending.drain() {
             emitTransaction(request: entry.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
-        pending.removeAll()
     }
 
     private func handleRequest(_ adu: RawSpan, flow: Flow, emitter: AppEventEmitter) {
@@ -69,16 +66,12 @@ public final class ModbusSession: AppSession {
             // Transaction id reused before its answer: the old request stays unanswered.
             emitTransaction(request: previous.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
-        if pending.count >= maximumPendingRequests, !pending.isEmpty {
-            let oldest = pending.removeFirst()
-            evictedRequests += 1
+        if let oldest = pending.append(Pending(transactionId: pdu.transactionId, pdu: pdu, time: flow.lastTime)) {
             var event = AnomalyEvent(kind: .applayer, event: "modbus.request_flood", layer: "modbus")
-            event.length = maximumPendingRequests
+            event.length = pending.capacity
             emitter.emitAnomaly(event, flow: flow, direction: .toServer)
             emitTransaction(request: oldest.pdu, response: nil, identification: nil, latency: nil, flow: flow, emitter: emitter)
         }
-        if pending.capacity == 0 { pending.reserveCapacity(4) }
-        pending.append(Pending(transactionId: pdu.transactionId, pdu: pdu, time: flow.lastTime))
     }
 
     private func handleResponse(_ adu: RawSpan, flow: Flow, emitter: AppEventEmitter) {
@@ -116,8 +109,7 @@ public final class ModbusSession: AppSession {
 
     /// Removes and returns the pending request with this transaction id (order is kept).
     private func takePending(_ transactionId: UInt16) -> Pending? {
-        guard let index = pending.firstIndex(where: { $0.transactionId == transactionId }) else { return nil }
-        return pending.remove(at: index)
+        pending.take { $0.transactionId == transactionId }
     }
 
     private func reportAnomalies(_ anomalies: ModbusAnomalies, flow: Flow, direction: StreamDirection, emitter: AppEventEmitter) {
