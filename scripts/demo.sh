@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled sample plant (samples/plant/plant.pcap, made with real Modbus, S7,
-# DNP3, MQTT, DNS and HTTP implementations by scripts/sample-plant/make-sample-plant.sh):
+# EtherNet/IP, IEC 104, BACnet, DNP3, MQTT, DNS and HTTP implementations by
+# scripts/sample-plant/make-sample-plant.sh):
 # learn the first minute of normal traffic, write the baseline for review, monitor the rest with
 # it, print the alerts as a table and keep the JSON lines.
 #

@@ -34,10 +34,17 @@ public protocol AppLayerProtocol: SendableMetatype {
     static func probe(_ bytes: RawSpan, transport: TransportLayer, serverPort: UInt16, clientPort: UInt16) -> ProbeVerdict
     /// A parsing session for a flow the probe matched (nil: not over this transport).
     static func makeSession(transport: TransportLayer, context: SessionContext) -> AppSession?
+    /// Which end sent a flow's first datagram when its ports cannot tell (BACnet devices talk
+    /// 47808 to 47808, so a unicast I-Am answering a broadcast Who-Is may open the flow): true
+    /// when these bytes are what a server sends (an answer, a device's announcement), false when
+    /// they are a client's request, nil when the protocol cannot say. Asked only for a unicast
+    /// datagram the protocol's probe matched.
+    static func datagramIsFromServer(_ bytes: RawSpan) -> Bool?
 }
 
 extension AppLayerProtocol {
     public static var limits: [SessionLimit] { [] }
+    public static func datagramIsFromServer(_ bytes: RawSpan) -> Bool? { nil }
     public static var alertingAnomalyLayers: Set<String> { [] }
 }
 
@@ -123,6 +130,15 @@ public struct ProtocolRegistry: Sendable {
 
     /// Ports any protocol registers (which end of a flow is the server).
     public var servicePorts: Set<UInt16> { Set(protocols.flatMap { $0.defaultPorts }) }
+
+    /// Whether the first datagram of a flow whose ports cannot tell its ends apart was sent by
+    /// the server: asks the first protocol whose probe matches it (nil: none can say).
+    public func datagramIsFromServer(_ bytes: RawSpan, serverPort: UInt16, clientPort: UInt16) -> Bool? {
+        for definition in protocols where definition.probe(bytes, transport: .udp, serverPort: serverPort, clientPort: clientPort) == .match {
+            return definition.datagramIsFromServer(bytes)
+        }
+        return nil
+    }
 
     /// Every protocol's configurable limits.
     public var limits: [SessionLimit] { protocols.flatMap { $0.limits } }

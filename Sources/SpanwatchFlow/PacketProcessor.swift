@@ -158,7 +158,7 @@ public final class PacketProcessor: AppEventEmitter {
         } else {
             if let existing { table.endForReuse(existing, onEnd: endFlow) }
             flow = table.insert(key, onEnd: endFlow)
-            initialize(flow, sourceIsA: sourceIsA, timestamp: timestamp)
+            initialize(flow, sourceIsA: sourceIsA, timestamp: timestamp, packet: bytes)
             isNew = true
             observer?.flowStarted(flow, context: EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: flow))
         }
@@ -211,8 +211,8 @@ public final class PacketProcessor: AppEventEmitter {
 
     // MARK: - Flows
 
-    private func initialize(_ flow: Flow, sourceIsA: Bool, timestamp: Timestamp) {
-        let sourceIsClient = sourceIsClientOfNewFlow()
+    private func initialize(_ flow: Flow, sourceIsA: Bool, timestamp: Timestamp, packet: RawSpan) {
+        let sourceIsClient = sourceIsClientOfNewFlow(packet: packet)
         flow.clientIsA = sourceIsClient == sourceIsA
         flow.clientIP = sourceIsClient ? frame.sourceIP : frame.destinationIP
         flow.serverIP = sourceIsClient ? frame.destinationIP : frame.sourceIP
@@ -252,8 +252,9 @@ public final class PacketProcessor: AppEventEmitter {
         }
     }
 
-    /// Orientation of a flow's first packet: SYN, then ICMP type, then ports.
-    private func sourceIsClientOfNewFlow() -> Bool {
+    /// Orientation of a flow's first packet: SYN, then ICMP type, then ports, then (a unicast
+    /// datagram between two ports that do not decide) what the protocol says of its payload.
+    private func sourceIsClientOfNewFlow(packet: RawSpan) -> Bool {
         switch frame.transport {
         case .tcp:
             if frame.tcpFlags.contains(.syn) { return !frame.tcpFlags.contains(.ack) }
@@ -270,7 +271,22 @@ public final class PacketProcessor: AppEventEmitter {
         let destinationKnown = servicePorts.contains(destination)
         if destinationKnown != sourceKnown { return destinationKnown }
         if (source < 1024) != (destination < 1024) { return destination < 1024 }
+        if frame.transport == .udp, frame.payloadLength > 0, !frame.isFragment, isUnicastDestination {
+            let payload = packet.extracting(frame.payloadOffset..<frame.payloadOffset + frame.payloadLength)
+            if let fromServer = configuration.protocols.datagramIsFromServer(payload, serverPort: destination, clientPort: source) {
+                return !fromServer
+            }
+        }
         return true
+    }
+
+    /// Whether the current frame goes to one host: not to a group MAC, a multicast or broadcast
+    /// address, or an IPv4 address ending in 255 (a directed broadcast, as far as can be told
+    /// without the subnet). A device's broadcast announcement stays the device's flow.
+    private var isUnicastDestination: Bool {
+        if frame.hasEthernet && frame.destinationMAC.isMulticast { return false }
+        if frame.destinationIP.isMulticastOrBroadcast { return false }
+        return frame.destinationIP.isIPv6 || frame.destinationIP.ipv4 & 0xFF != 0xFF
     }
 
     /// A 51-bit id (EVE's limit), stable for the same input: a mix of the key and start time.

@@ -7,9 +7,10 @@ import SpanwatchPolicy
 import SpanwatchWire
 import Testing
 
-/// The main job on the bundled sample plant (real pymodbus, python-snap7, mosquitto, dnsmasq
-/// and http.server traffic between network namespaces; scripts/sample-plant/): learn the first
-/// minute, monitor the rest. Every planted attack raises its alert, and nothing else does.
+/// The main job on the bundled sample plant (real pymodbus, python-snap7, cpppo, c104 (lib60870),
+/// bacpypes3, mosquitto, dnsmasq and http.server traffic between network namespaces;
+/// scripts/sample-plant/): learn the first minute, monitor the rest. Every planted attack raises
+/// its alert, and nothing else does.
 @Suite struct SamplePlantTests {
     static let capture = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
     static let config = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/spanwatch.yaml").path
@@ -38,10 +39,16 @@ import Testing
         }
         #expect(has(.newHost, "new host: 10.10.1.99"), "\(found)")  // the laptop writing registers (65 s)
         #expect(has(.newFlow, "10.10.1.99 -> 10.10.2.20 (plc-1) tcp/502 modbus"))
+        // The engineering station writes a Logix tag it only ever read (68 s).
+        #expect(has(.newOperation, "10.10.1.50 (eng-ws-1) -> 10.10.2.50 (logix-plc-4) tcp/44818 used CIP Write_Tag"))
         #expect(has(.externalDNS, "resolved www.facebook.com"))  // the HMI wants Facebook (70 s)
         #expect(has(.internetEgress, "reached 203.0.113.35 (www.facebook.com)"))
         #expect(has(.criticalOperation, "S7 PLC STOP from 10.10.1.50 (eng-ws-1)"))  // 75 s
         #expect(has(.criticalOperation, "DNP3 COLD_RESTART from 10.20.1.5 (scada-master)"))  // 80 s
+        #expect(has(.criticalOperation, "IEC 104 command C_SC_NA_1 from 10.20.1.5 (scada-master) to 10.20.2.31"))  // 82 s
+        // The BMS workstation reinitializes the air handler (86 s); its Who-Is to the subnet's
+        // directed broadcast (10.30.255.255, outside the building zone's /24) is no zone violation.
+        #expect(has(.criticalOperation, "BACnet reinitialize-device from 10.30.1.10 (bms-ws) to 10.30.1.20 (ahu-1)"))
         #expect(has(.portScan, "10.10.1.99"))  // 85 s
         #expect(has(.cleartextCredentials, "HTTP Basic password for 'operator'"))  // 88 s
         #expect(has(.cleartextCredentials, "MQTT CONNECT password for 'sensor7'"))  // 90 s
@@ -51,7 +58,7 @@ import Testing
         let firstAttack = start + 64_000_000
         #expect(alerts.allSatisfy { $0.time >= firstAttack }, "\(alerts.filter { $0.time < firstAttack }.map(\.alert.signature))")
         #expect(!has(.deviceSilent, "plc-1"))
-        #expect(alerts.count == 13, "\(found)")
+        #expect(alerts.count == 16, "\(found)")
     }
 
     /// No false positives: learning on a shorter stretch (40 s) and monitoring the normal traffic
@@ -75,11 +82,19 @@ import Testing
         let new = assets.filter { $0.change == .new }.map(\.address.description)
         #expect(Set(new).count == new.count)  // each host once
         #expect(Set(new) == ["10.0.0.53", "10.10.1.10", "10.10.1.50", "10.10.1.80", "10.10.1.99", "10.10.2.20", "10.10.2.21",
-                             "10.10.2.40", "10.20.1.5", "10.20.2.30", "10.40.0.10", "10.40.1.7"])  // not 203.0.113.35: outside
+                             "10.10.2.40", "10.10.2.50", "10.20.1.5", "10.20.2.30", "10.20.2.31", "10.30.1.10", "10.30.1.20",
+                             "10.40.0.10", "10.40.1.7"])  // not 203.0.113.35 (outside) nor a broadcast address
         let plc = try #require(assets.last { $0.address == IPAddress("10.10.2.20") && $0.change == .identity })
         #expect(plc.identity.map { "\($0.field)=\($0.value)" } == ["product_code=BMX P34 2020", "revision=v3.10", "vendor=Schneider Electric"])
         #expect(plc.vendor == "Schneider Electric" && plc.roles == ["modbus_server"])
         #expect(assets.first { $0.address == IPAddress("10.20.2.30") }?.vendor == "Schweitzer Engineering Laboratories")
+        // What the new protocols reveal: the Logix PLC's ListIdentity, the air handler's I-Am.
+        let logix = try #require(assets.last { $0.address == IPAddress("10.10.2.50") && $0.change == .identity })
+        #expect(logix.identity.contains { "\($0.field)" == "product" && $0.value == "1756-L61/B LOGIX5561" })
+        #expect(logix.vendor == "Rockwell Automation" && logix.roles == ["enip_adapter"])
+        let ahu = try #require(assets.last { $0.address == IPAddress("10.30.1.20") && $0.change == .identity })
+        #expect(ahu.identity.contains { "\($0.field)" == "device_instance" && $0.value == "3056" })
+        #expect(ahu.roles == ["bacnet_device"])
     }
 
     /// A capture with nothing lost reports no loss: the estimate does not cry wolf.

@@ -58,6 +58,44 @@ import Testing
         #expect(baseline.hosts[IPAddress("10.30.2.9")!]?.identity == ["device_instance": "2009", "vendor_id": "15"])
     }
 
+    /// Devices talk 47808 to 47808, so ports cannot orient a flow: a unicast I-Am that answers a
+    /// broadcast Who-Is may open it. The requester is still the client (edge, roles, and the
+    /// "from" of its alerts); a device's broadcast I-Am stays the device's own flow.
+    @Test func aDeviceAnsweringFirstDoesNotBecomeTheClient() throws {
+        let learner = PolicyEngine(policy: ZonePolicy(), downstream: Events())
+        learner.startLearning()
+        let processor = PacketProcessor(configuration: EngineConfiguration(), sink: learner)
+        processor.observer = learner
+        var factory = FrameFactory()
+        let iAm = Self.bvlc([0x10, 0x00, 0xC4, 0x02, 0x00, 0x07, 0xD9, 0x22, 0x05, 0xC4, 0x91, 0x00, 0x21, 0x0F])
+        factory.udp(src: Self.controller, dst: Self.workstation, sport: 47808, dport: 47808, payload: iAm)
+        factory.feed(processor, time: 500_000)
+        factory.udp(src: Self.controller, dst: 0x0A1E_FFFF, sport: 47808, dport: 47808, payload: iAm)  // to 10.30.255.255
+        factory.feed(processor, time: 600_000)
+        for cycle in 0..<4 { Self.readCycle(&factory, processor, invoke: UInt8(cycle), at: 1_000_000 + Int64(cycle) * 5_000_000) }
+        processor.finish()
+        let baseline = try #require(learner.finishLearning())
+        let edges = Set(baseline.edges.keys.map(\.description))
+        #expect(edges == ["10.30.1.5 > 10.30.2.9 udp/47808 bacnet", "10.30.2.9 > 10.30.255.255 udp/47808 bacnet"])
+        #expect(baseline.hosts[IPAddress("10.30.1.5")!]?.roles == ["bacnet_client"])
+        #expect(baseline.hosts[IPAddress("10.30.2.9")!]?.roles.contains("bacnet_device") == true)
+        #expect(baseline.hosts[IPAddress("10.30.2.9")!]?.identity["device_instance"] == "2009")
+    }
+
+    /// What the first datagram says of its sender, message by message.
+    @Test func whichMessagesAServerSends() {
+        func fromServer(_ bytes: [UInt8]) -> Bool? { bytes.withUnsafeBytes { BACnetProtocol.datagramIsFromServer($0.bytes) } }
+        #expect(fromServer(Self.bvlc([0x00, 0x05, 0x01, 0x0C, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x19, 0x55])) == false)  // read-property
+        #expect(fromServer(Self.bvlc([0x10, 0x08])) == false)  // who-is
+        #expect(fromServer(Self.bvlc([0x10, 0x00, 0xC4, 0x02, 0x00, 0x07, 0xD9, 0x22, 0x05, 0xC4, 0x91, 0x00, 0x21, 0x0F])) == true)  // i-am
+        #expect(fromServer(Self.bvlc([0x20, 0x01, 0x0F])) == true)  // simple-ack
+        #expect(fromServer(Self.bvlc([0x50, 0x01, 0x0F, 0x91, 0x02, 0x91, 0x20])) == true)  // error
+        #expect(fromServer(Self.bvlc([0x71, 0x01, 0x04])) == true)  // abort from the server
+        #expect(fromServer(Self.bvlc([0x70, 0x01, 0x04])) == false)  // abort from the client
+        #expect(fromServer([0x81, 0x00, 0x00, 0x06, 0x00, 0x00]) == true)  // BVLC-Result
+        #expect(fromServer([0x81, 0x05, 0x00, 0x06, 0x00, 0x3C]) == false)  // Register-Foreign-Device
+    }
+
     @Test func reinitializeIsCriticalAndAFirstWriteIsANewOperation() throws {
         let sink = Events()
         let engine = PolicyEngine(policy: ZonePolicy(), downstream: sink)

@@ -7,17 +7,24 @@
 #   0-60 s   normal operation (what spanwatch learns): an HMI polls two Modbus PLCs every second
 #            and reads the historian's page; the engineering station writes a setpoint and reads
 #            an S7 PLC; a SCADA master polls a DNP3 RTU; an IoT sensor publishes over MQTT; the
-#            HMI resolves the historian through the plant's DNS server.
-#   60-100 s attacks: a new laptop writes Modbus registers (65 s), the HMI resolves
-#            www.facebook.com and connects to it (70 s), the S7 PLC is stopped (75 s), the RTU
-#            gets a DNP3 cold restart (80 s), the laptop sweeps a PLC's ports (85 s), an
-#            operator logs in to the historian with HTTP Basic (88 s) and the sensor with an MQTT
-#            password (90 s), and PLC2 goes silent (92 s).
+#            HMI resolves the historian through the plant's DNS server; the HMI reads a Logix
+#            PLC's tags over EtherNet/IP/CIP every 2 s, and the engineering station broadcasts
+#            a ListIdentity and reads them at 25 s; the SCADA master holds an IEC 104 link to a
+#            substation RTU (interrogations every 10 s, counters every 30 s, cyclic measurands);
+#            in the building zone a BMS workstation broadcasts a BACnet Who-Is to its subnet and
+#            reads an air handler's temperature every 5 s.
+#   60-100 s attacks: a new laptop writes Modbus registers (65 s), the engineering station
+#            writes a Logix tag it never wrote (68 s), the HMI resolves www.facebook.com and
+#            connects to it (70 s), the S7 PLC is stopped (75 s), the RTU gets a DNP3 cold
+#            restart (80 s), the SCADA master opens a breaker with an IEC 104 single command
+#            (82 s), the laptop sweeps a PLC's ports (85 s), the BMS workstation reinitializes the
+#            air handler (86 s), an operator logs in to the historian with HTTP Basic (88 s) and
+#            the sensor with an MQTT password (90 s), and PLC2 goes silent (92 s).
 #
 # Needs root, iproute2, tcpdump, mergecap (wireshark-common), mosquitto, dnsmasq, python3 with pymodbus 3.6 and
-# python-snap7 3.x:
+# python-snap7 3.x, cpppo, c104 and bacpypes3:
 #   apt-get install -y tcpdump mosquitto mosquitto-clients dnsmasq-base
-#   pip install pymodbus==3.6.9 python-snap7==3.3.0
+#   pip install pymodbus==3.6.9 python-snap7==3.3.0 cpppo==5.2.5 c104==2.2.1 bacpypes3==0.0.110
 # Not run by CI: the capture it writes is committed. Takes about two minutes.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,7 +34,9 @@ PREFIX=sp
 WORK=$(mktemp -d)
 PIDS=()
 
-# name ip mac
+# name ip[/prefix] mac: a host without a prefix is alone on its /32 (every address on-link by the
+# default route); the BACnet hosts get their real subnet, /16, whose directed broadcast bacpypes3
+# binds to, though the building zone declares only the /24 cut from it.
 HOSTS=(
   "hmi 10.10.1.10 00:0c:29:aa:00:10"
   "eng 10.10.1.50 00:0c:29:aa:00:50"
@@ -36,8 +45,12 @@ HOSTS=(
   "plc1 10.10.2.20 00:80:f4:12:34:56"
   "plc2 10.10.2.21 00:0e:8c:00:21:21"
   "plc3 10.10.2.40 00:1b:1b:12:34:40"
+  "plc4 10.10.2.50 00:00:bc:0a:02:50"
   "scada 10.20.1.5 00:0c:29:aa:00:05"
   "rtu 10.20.2.30 00:30:a7:01:02:03"
+  "rtu104 10.20.2.31 00:0a:dc:14:02:31"
+  "bms 10.30.1.10/16 00:0c:29:aa:30:10"
+  "ahu 10.30.1.20/16 00:10:7f:30:01:20"
   "broker 10.40.0.10 00:0c:29:aa:40:10"
   "sensor 10.40.1.7 18:fe:34:40:01:07"
   "dns 10.0.0.53 00:0c:29:aa:00:53"
@@ -68,7 +81,10 @@ for entry in "${HOSTS[@]}"; do
   ip link set "h-$name" netns "$ns"
   ip netns exec "$ns" ip link set "h-$name" name eth0
   ip netns exec "$ns" ip link set eth0 address "$mac"
-  ip netns exec "$ns" ip addr add "$ip/32" dev eth0
+  case $ip in
+    */*) ip netns exec "$ns" ip addr add "$ip" brd + dev eth0 ;;
+    *) ip netns exec "$ns" ip addr add "$ip/32" dev eth0 ;;
+  esac
   ip netns exec "$ns" ip link set eth0 up
   ip netns exec "$ns" ip link set lo up
   ip netns exec "$ns" ip route add default dev eth0  # one flat link: every address is on-link
@@ -102,11 +118,14 @@ run plc3 python3 plant.py plc3 $SERVE
 run rtu python3 plant.py rtu $SERVE
 run hist python3 plant.py historian $SERVE
 run inet python3 plant.py internet $SERVE
+run plc4 python3 -m cpppo.server.enip --address 0.0.0.0:44818 Temp=REAL Setpoint=INT[10]
+run rtu104 python3 plant.py substation-rtu $SERVE
+run ahu python3 plant.py ahu $SERVE
 printf 'listener 1883 10.40.0.10\nallow_anonymous true\npersistence false\n' >"$WORK/mosquitto.conf"
 run broker mosquitto -c "$WORK/mosquitto.conf"
 run dns dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address=10.0.0.53 --user=root \
   --pid-file="$WORK/dnsmasq.pid" --address=/historian.plant.local/10.10.1.80 --address=/www.facebook.com/203.0.113.35
-sleep 5  # pymodbus and snap7 take a few seconds to import and listen
+sleep 5  # pymodbus, snap7, cpppo and bacpypes3 take a few seconds to import and listen
 
 # Clients, from a common start.
 export PLANT_T0
@@ -116,6 +135,11 @@ sleep 0.2
 run eng python3 plant.py eng $ACT
 run scada python3 plant.py scada $ACT
 run rogue python3 plant.py rogue $ACT
+run bms python3 plant.py bms $ACT
+for role in hmi-tags:hmi eng-logix:eng telecontrol-master:scada; do  # a second role in a namespace
+  ip netns exec "$PREFIX-${role#*:}" timeout $((SECONDS_TOTAL + 10)) python3 plant.py "${role%%:*}" $ACT >"$WORK/${role%%:*}.log" 2>&1 &
+  PIDS+=($!)
+done
 ip netns exec "$PREFIX-hmi" timeout $((SECONDS_TOTAL + 10)) python3 plant.py hmi-lookups $ACT >"$WORK/lookups.log" 2>&1 &
 PIDS+=($!)
 ip netns exec "$PREFIX-hmi" timeout $((SECONDS_TOTAL + 10)) python3 plant.py operator $ACT >"$WORK/operator.log" 2>&1 &

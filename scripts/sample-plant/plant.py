@@ -2,8 +2,11 @@
 """The roles of the sample plant, one per network namespace (see make-sample-plant.sh).
 
 Real protocol implementations talk here: pymodbus (Modbus/TCP servers and clients),
-python-snap7 (an S7 PLC server and an engineering client), mosquitto (MQTT, started by the
-shell script), dnsmasq (DNS), Python's http.server. DNP3 has no packaged Python
+python-snap7 (an S7 PLC server and an engineering client), cpppo (an EtherNet/IP adapter that
+simulates a ControlLogix, started by the shell script, and its client), c104 (lib60870: an
+IEC 60870-5-104 outstation and its master), bacpypes3 (a BACnet/IP air handler controller and a
+building management workstation), mosquitto (MQTT, started by the shell script), dnsmasq (DNS),
+Python's http.server. DNP3 has no packaged Python
 implementation, so the outstation and master below speak it over real TCP sockets with the
 link-layer CRCs, transport and application headers of IEEE 1815 built here.
 
@@ -215,6 +218,147 @@ def scada():
     sock.close()
 
 
+# --- EtherNet/IP + CIP (cpppo's client; the adapter is `python3 -m cpppo.server.enip`) ---------
+LOGIX = "10.10.2.50"
+
+
+def logix_session():
+    from cpppo.server.enip import client
+    return client.connector(host=LOGIX, timeout=2.0)
+
+
+def logix_transfer(connection, tags):
+    """Reads or writes tags (cpppo's syntax: `Temp`, `Setpoint[0-3]`, `Setpoint[1]=(INT)55`) with
+    Read/Write Tag services inside Unconnected Send, as a Logix client does."""
+    from cpppo.server.enip import client
+    return [value for _, _, _, _, _, value in connection.pipeline(operations=client.parse_operations(tags), depth=1)]
+
+
+def hmi_tags():
+    """The HMI's EtherNet/IP driver: one session to the Logix PLC, its tags read every 2 s."""
+    connection = None
+    while alive():
+        started = time.monotonic()
+        try:
+            if connection is None:
+                connection = logix_session()
+            logix_transfer(connection, ["Temp", "Setpoint[0-3]"])
+        except Exception:
+            connection = None
+        time.sleep(max(0.0, 2.0 - (time.monotonic() - started)))
+
+
+def engineering_logix():
+    """The engineering station looks for EtherNet/IP devices (a ListIdentity broadcast) and reads
+    the Logix PLC's setpoints at 25 s; at 68 s it writes a setpoint, which it never did before."""
+    from cpppo.server.enip import client
+    at(25)
+    with client.client(host="255.255.255.255", udp=True, broadcast=True) as discovery:
+        discovery.list_identity(timeout=1.0)
+        while client.await_response(discovery, timeout=1.0)[0]:
+            pass
+    with logix_session() as connection:
+        logix_transfer(connection, ["Setpoint[0-3]"])
+    at(68)
+    with logix_session() as connection:
+        logix_transfer(connection, ["Setpoint[1]=(INT)55"])
+
+
+# --- IEC 60870-5-104 (c104, on lib60870) ------------------------------------------------------
+def substation_rtu():
+    """A substation RTU (common address 47): a feeder current sent every 2 s, a breaker position,
+    an energy counter, and the breaker's single command."""
+    import c104
+    server = c104.Server(ip="0.0.0.0", port=2404)
+    station = server.add_station(common_address=47)
+    station.add_point(io_address=1001, type=c104.Type.M_ME_NC_1, report_ms=2000)
+    station.add_point(io_address=2001, type=c104.Type.M_SP_NA_1)
+    station.add_point(io_address=3001, type=c104.Type.M_IT_NA_1)
+    station.add_point(io_address=5001, type=c104.Type.C_SC_NA_1)
+    server.start()
+    while alive():
+        time.sleep(0.5)
+    server.stop()
+
+
+def telecontrol_master():
+    """The SCADA master's IEC 104 link: STARTDT, a general interrogation and clock sync at
+    connect, a general interrogation every 10 s and a counter interrogation every 30 s; at 82 s
+    it opens the breaker (a single command: the attack)."""
+    import c104
+    client = c104.Client()
+    connection = client.add_connection(ip="10.20.2.31", port=2404, init=c104.Init.ALL)
+    station = connection.add_station(common_address=47)
+    breaker = station.add_point(io_address=5001, type=c104.Type.C_SC_NA_1)
+    client.start()
+    tick, opened = 1, False
+    while alive():
+        time.sleep(1.0)
+        if time.time() - T0 >= 82 and not opened:
+            opened = True
+            breaker.value = False
+            breaker.transmit(cause=c104.Cot.ACTIVATION)
+        if tick % 10 == 0:
+            connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
+        if tick % 30 == 0:
+            connection.counter_interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Rqt.GENERAL, freeze=c104.Frz.READ)
+        tick += 1
+    client.stop()
+
+
+# --- BACnet/IP (bacpypes3) ----------------------------------------------------------------------
+def bacnet_arguments(name, instance, address):
+    from bacpypes3.argparse import SimpleArgumentParser
+    return SimpleArgumentParser().parse_args(["--name", name, "--instance", str(instance), "--address", address,
+                                              "--vendoridentifier", "999"])
+
+
+def air_handler():
+    """An air handler controller (device 3056) with its supply air temperature."""
+    import asyncio
+    from bacpypes3.app import Application
+    from bacpypes3.local.analog import AnalogValueObject
+
+    async def serve():
+        app = Application.from_args(bacnet_arguments("ahu-1", 3056, "10.30.1.20/16"))
+        app.add_object(AnalogValueObject(objectIdentifier="analog-value,1", objectName="supply-air-temp",
+                                         presentValue=21.5, statusFlags=[0, 0, 0, 0], units="degrees-celsius"))
+        while alive():
+            await asyncio.sleep(0.5)
+        app.close()
+    asyncio.run(serve())
+
+
+def building_workstation():
+    """The building management workstation: Who-Is to the subnet's broadcast at start, the AHU's
+    model name, then its supply air temperature every 5 s; at 86 s a ReinitializeDevice
+    (warm start) of the AHU, the attack."""
+    import asyncio
+    from bacpypes3.apdu import ErrorRejectAbortNack, ReinitializeDeviceRequest
+    from bacpypes3.app import Application
+    from bacpypes3.pdu import Address
+    from bacpypes3.primitivedata import ObjectIdentifier
+
+    async def work():
+        app = Application.from_args(bacnet_arguments("bms-ws", 10, "10.30.1.10/16"))
+        ahu = Address("10.30.1.20")
+        await asyncio.sleep(0.5)
+        await app.who_is(3056, 3056)
+        reinitialized = False
+        while alive():
+            started = time.monotonic()
+            try:
+                if time.time() - T0 >= 86 and not reinitialized:
+                    reinitialized = True
+                    await app.request(ReinitializeDeviceRequest(reinitializedStateOfDevice="warmstart", destination=ahu))
+                await app.read_property(ahu, ObjectIdentifier("analog-value,1"), "present-value")
+            except (Exception, ErrorRejectAbortNack):  # bacpypes3 raises a refusal as a BaseException
+                pass
+            await asyncio.sleep(max(0.0, 5.0 - (time.monotonic() - started)))
+        app.close()
+    asyncio.run(work())
+
+
 # --- HTTP: the historian's trend page (Basic auth optional, as such pages are) ---------------
 class Historian(http.server.BaseHTTPRequestHandler):
     server_version = "historian/2.1"
@@ -316,6 +460,8 @@ ROLES = {
     "plc2": lambda: modbus_server("Siemens", "SIMATIC ET 200SP", "V4.2"),
     "plc3": s7_plc, "hmi": hmi, "eng": engineering, "rogue": rogue, "rtu": rtu, "scada": scada,
     "historian": historian, "operator": operator, "hmi-lookups": hmi_lookups, "internet": internet,
+    "hmi-tags": hmi_tags, "eng-logix": engineering_logix, "substation-rtu": substation_rtu,
+    "telecontrol-master": telecontrol_master, "ahu": air_handler, "bms": building_workstation,
 }
 
 if __name__ == "__main__":

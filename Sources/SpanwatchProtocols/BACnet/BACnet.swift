@@ -147,6 +147,7 @@ public enum BACnet {
             guard let service = take() else { message.anomalies.insert(.truncated); return }
             message.service = service
         case 4:  // SegmentACK
+            message.serverFlag = first & 0x01 != 0
             message.invokeID = take()
             message.sequenceNumber = take()
             return
@@ -161,6 +162,7 @@ public enum BACnet {
             message.errorCode = reader.readUnsigned(apdu)
             return
         case 6, 7:  // Reject, Abort
+            message.serverFlag = first & 0x01 != 0
             message.invokeID = take()
             message.reason = take()
             return
@@ -356,6 +358,8 @@ public struct BACnetMessage: Sendable {
     public var errorCode: UInt32? = nil
     /// Reject or abort reason.
     public var reason: UInt8? = nil
+    /// SegmentACK and Abort: the SRV bit (sent by the server).
+    public var serverFlag = false
     /// I-Am.
     public var maximumAPDU: UInt32? = nil
     public var vendorID: UInt32? = nil
@@ -364,4 +368,25 @@ public struct BACnetMessage: Sendable {
 
     /// A request a client chose (confirmed or unconfirmed).
     public var isRequest: Bool { hasAPDU && (apduType == 0 || apduType == 1) }
+
+    /// Whether a server (a device, a BBMD) sends this: answers, a server's abort or segment ACK,
+    /// and the unconfirmed services devices send of themselves (I-Am, I-Have, COV and event
+    /// notifications); nil when the message does not tell (a network-layer message, a bad one).
+    public var isFromServer: Bool? {
+        if !hasNPDU {
+            switch function {
+            case 0x00, 0x03, 0x07: return true  // BVLC-Result, Read-BDT-Ack, Read-FDT-Ack
+            case 0x01, 0x02, 0x05, 0x06, 0x08: return false  // table writes and reads, registration
+            default: return nil
+            }
+        }
+        guard hasAPDU, anomalies.isEmpty || anomalies == [.lengthMismatch] else { return nil }
+        switch apduType {
+        case 0: return false
+        case 1: return service.map { [0, 1, 2, 3].contains($0) }
+        case 2, 3, 5, 6: return true
+        case 4, 7: return serverFlag
+        default: return nil
+        }
+    }
 }

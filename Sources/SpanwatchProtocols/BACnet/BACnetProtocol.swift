@@ -25,6 +25,13 @@ public enum BACnetProtocol: AppLayerProtocol {
         transport == .udp ? BACnetSession(limits: context.limits) : nil
     }
 
+    /// Devices talk 47808 to 47808: the first datagram's sender is the server when it answers
+    /// (an ACK, error, reject, or a server's abort or segment ACK, a BBMD's result or table) or a
+    /// device announces itself or its values (I-Am, I-Have, COV and event notifications).
+    public static func datagramIsFromServer(_ bytes: RawSpan) -> Bool? {
+        BACnet.parse(bytes).isFromServer
+    }
+
     /// Services that change a device: writes, file writes, objects created or deleted, lists changed.
     static func writes(_ service: UInt8) -> Bool { [7, 8, 9, 10, 11, 15, 16].contains(service) }
 
