@@ -61,6 +61,24 @@ import Testing
                                explained: Self.explainedDifferences[capture])
     }
 
+    /// Execute PCCC (a MicroLogix read and written by RSLinx, and switched to program mode and back
+    /// to run): every PCCC command as tshark reads it (`tshark -T fields -e cip.pccc.cmd.code -e
+    /// cip.pccc.fnc.code_06 -e cip.pccc.fnc.code_0f -e cip.pccc.cpu.mode_80`), and the two mode
+    /// changes are critical operations.
+    @Test(.enabled(if: SharedCorpus.pcaps != nil, "../shared/pcaps is absent: tshark agreement not checked"))
+    func pcccCommandsAndModeChanges() throws {
+        var commands = [String: Int]()
+        for record in try Oracle.events("enip/iti-cip-pccc.pcap") {
+            guard let pccc = record.body.application(as: ENIPEvent.self)?.request?.cip?.pccc else { continue }
+            let function = pccc.function.map { String(format: "0x%02x", $0) } ?? "-"
+            commands[String(format: "0x%02x ", pccc.command) + function + (pccc.mode.map { " mode \($0)" } ?? ""), default: 0] += 1
+        }
+        #expect(commands == ["0x06 0x03": 4664, "0x0f 0xa2": 103, "0x0f 0xa3": 4655, "0x0f 0xab": 4,
+                             "0x0f 0x80 mode 1": 1, "0x0f 0x80 mode 6": 1])
+        let critical = try Oracle.events("enip/iti-cip-pccc.pcap").compactMap { $0.body.application(as: ENIPEvent.self)?.criticalOperation?.operation }
+        #expect(critical == ["PCCC change CPU mode to Remote Program", "PCCC change CPU mode to Remote Run"])
+    }
+
     @Test(.enabled(if: SharedCorpus.pcaps != nil, "../shared/pcaps is absent: tshark agreement not checked"))
     func theCorpusHasENIP() {
         #expect(Self.captures.count >= 23)

@@ -109,3 +109,31 @@ func sendRRData(_ cip: [UInt8]) -> [UInt8] {
         #expect(parseENIP(encapsulation(0x0099, [])).anomalies.contains(.unknownCommand))
     }
 }
+
+/// Execute PCCC's command, read from the CIP request that carries it.
+@Suite struct PCCCCommandTests {
+    /// The request data of iti-cip-pccc.pcap frame 473: requestor id (length 7, vendor 0x004D,
+    /// serial 0x3D2B31E0), CMD 0x0F, STS 0, TNS 0xC64E, FNC 0x80 (change CPU mode), mode 1.
+    static let changeToProgram: [UInt8] = [0x4B, 0x02, 0x20, 0x67, 0x24, 0x01, 0x07, 0x4D, 0x00, 0xE0, 0x31, 0x2B, 0x3D, 0x0F, 0x00, 0x4E, 0xC6, 0x80, 0x01]
+
+    @Test func changeCPUModeIsReadAndCritical() throws {
+        let message = try #require(Self.changeToProgram.withUnsafeBytes { CIPMessage.parse($0.bytes) })
+        #expect(message.pccc == PCCCCommand(command: 0x0F, function: 0x80, mode: 1))
+        #expect(message.pccc?.criticalOperation?.operation == "PCCC change CPU mode to Remote Program")
+        #expect(message.pccc?.criticalOperation?.category == "mode_change")
+    }
+
+    @Test func downloadsAreCriticalAndReadsAreNot() {
+        #expect(PCCCCommand(command: 0x0F, function: 0x50, mode: nil).criticalOperation?.category == "program_download")
+        #expect(PCCCCommand(command: 0x0F, function: 0x53, mode: nil).criticalOperation?.category == "program_upload")
+        #expect(PCCCCommand(command: 0x0F, function: 0xA2, mode: nil).criticalOperation == nil)  // protected typed logical read
+        #expect(PCCCCommand(command: 0x06, function: 0x03, mode: nil).criticalOperation == nil)  // diagnostic status
+    }
+
+    @Test func aShortRequestorIDOrCommandIsNoCommand() {
+        for data: [UInt8] in [[0x4B, 0x02, 0x20, 0x67, 0x24, 0x01], [0x4B, 0x02, 0x20, 0x67, 0x24, 0x01, 0x07, 0x4D], [0x4B, 0x02, 0x20, 0x67, 0x24, 0x01, 0x00, 0x0F]] {
+            let message = data.withUnsafeBytes { CIPMessage.parse($0.bytes) }
+            #expect(message?.pccc == nil)
+        }
+    }
+}

@@ -216,9 +216,11 @@ public struct CIPMessage: Sendable {
     public var forwardOpen: CIPForwardOpen? = nil
     /// A Get_Attributes_All reply read as the Identity object's attributes.
     public var identityAttributes: ENIPIdentity? = nil
+    /// Execute PCCC (0x4B to the PCCC object, class 0x67) request: the PLC-5/SLC/MicroLogix command.
+    public var pccc: PCCCCommand? = nil
     public init() {}
 
-    static func parse(_ bytes: RawSpan) -> CIPMessage? {
+    public static func parse(_ bytes: RawSpan) -> CIPMessage? {
         guard bytes.byteCount >= 2 else { return nil }
         var message = CIPMessage()
         message.service = bytes.u8(0) & 0x7F
@@ -255,6 +257,8 @@ public struct CIPMessage: Sendable {
             }
         case 0x54, 0x5B:  // Forward Open, Large Forward Open
             message.forwardOpen = CIPForwardOpen.parse(data, large: message.service == 0x5B)
+        case 0x4B where message.path.classID == 0x67:
+            message.pccc = PCCCCommand.parse(data)
         default:
             break
         }
@@ -282,12 +286,64 @@ public struct CIPInner: Sendable {
     public var isResponse = false
     public var path = CIPPath()
     public var generalStatus: UInt8 = 0
+    public var pccc: PCCCCommand? = nil
     public init() {}
     init(_ message: CIPMessage) {
         service = message.service
         isResponse = message.isResponse
         path = message.path
         generalStatus = message.generalStatus
+        pccc = message.pccc
+    }
+}
+
+/// The PCCC command an Execute PCCC request carries (Rockwell's DF1 command set for PLC-5, SLC
+/// 500 and MicroLogix, tunnelled in CIP): after the requestor id (its first byte is its own
+/// length; then vendor id and serial number) come CMD, STS, TNS (2 bytes) and, for the command
+/// groups 0x06, 0x07 and 0x0F, FNC and its parameters.
+public struct PCCCCommand: Sendable, Equatable {
+    public var command: UInt8
+    public var function: UInt8?
+    /// Change CPU mode (0x0F/0x80): the mode asked for (1 Remote Program, 6 Remote Run, 7-9 test modes).
+    public var mode: UInt8?
+
+    public init(command: UInt8, function: UInt8?, mode: UInt8?) {
+        self.command = command
+        self.function = function
+        self.mode = mode
+    }
+
+    static func parse(_ data: RawSpan) -> PCCCCommand? {
+        guard data.byteCount >= 1 else { return nil }
+        let start = Int(data.u8(0))
+        guard start >= 1, start + 4 <= data.byteCount else { return nil }
+        let command = data.u8(start)
+        guard [0x06, 0x07, 0x0F].contains(command & 0x0F), start + 5 <= data.byteCount else {
+            return PCCCCommand(command: command, function: nil, mode: nil)
+        }
+        let function = data.u8(start + 4)
+        let mode = function == 0x80 && start + 6 <= data.byteCount ? data.u8(start + 5) : nil
+        return PCCCCommand(command: command, function: function, mode: mode)
+    }
+
+    /// What a PCCC command does to a controller's program or mode, when it does (Wireshark's
+    /// cip_pccc_fnc_0f_vals names the functions; ATT&CK for ICS the techniques).
+    public var criticalOperation: CriticalOperation? {
+        guard command & 0x0F == 0x0F, let function else { return nil }
+        switch function {
+        case 0x80:
+            let modes: [UInt8: String] = [1: "Remote Program", 6: "Remote Run", 7: "Remote Test Continuous", 8: "Remote Test Single", 9: "Remote Test Debug"]
+            let target = mode.map { modes[$0] ?? "mode \($0)" } ?? "another mode"
+            return CriticalOperation(operation: "PCCC change CPU mode to \(target)", technique: ("T0858", "Change Operating Mode"))
+        case 0x3A: return CriticalOperation(operation: "PCCC set CPU mode", technique: ("T0858", "Change Operating Mode"))
+        case 0x05, 0x50: return CriticalOperation(operation: "PCCC program download", technique: ("T0843", "Program Download"))
+        case 0x52: return CriticalOperation(operation: "PCCC download completed", technique: ("T0843", "Program Download"))
+        case 0x06, 0x53: return CriticalOperation(operation: "PCCC program upload", technique: ("T0845", "Program Upload"))
+        case 0x57: return CriticalOperation(operation: "PCCC initialize memory", technique: ("T0809", "Data Destruction"))
+        case 0x07: return CriticalOperation(operation: "PCCC shutdown", technique: ("T0816", "Device Restart/Shutdown"))
+        case 0x0A: return CriticalOperation(operation: "PCCC restart request", technique: ("T0816", "Device Restart/Shutdown"))
+        default: return nil
+        }
     }
 }
 

@@ -58,6 +58,7 @@ enum ENIPEveObject {
                 builder.field("to_size", open.targetToOriginatorSize)
                 builder.endObject()
             }
+            if let pccc = cip.pccc { write(pccc, into: builder) }
         }
         if cip.embeddedCount > 0 {
             builder.beginArray("multiple")
@@ -71,11 +72,21 @@ enum ENIPEveObject {
                     builder.field("general_status", inner.generalStatus)
                 } else {
                     writePath(inner.path, into: builder)
+                    if let pccc = inner.pccc { write(pccc, into: builder) }
                 }
                 builder.endObject()
             }
             builder.endArray()
         }
+        builder.endObject()
+    }
+
+    /// Execute PCCC's command: `pccc{command, function, mode}` (raw numbers, as tshark's cip.pccc fields).
+    static func write(_ pccc: PCCCCommand, into builder: JSONLineBuilder) {
+        builder.beginObject("pccc")
+        builder.field("command", pccc.command)
+        if let function = pccc.function { builder.field("function", function) }
+        if let mode = pccc.mode { builder.field("mode", mode) }
         builder.endObject()
     }
 

@@ -113,9 +113,11 @@ extension ENIPEvent: ProtocolEvent {
         }
     }
 
-    /// Reset, Start and Stop, directly or inside a Multiple Service Packet / Unconnected Send.
+    /// Reset, Start and Stop, and the PCCC commands that change a PLC-5/SLC/MicroLogix program or
+    /// mode (Execute PCCC), directly or inside a Multiple Service Packet / Unconnected Send.
     public var criticalOperation: CriticalOperation? {
         guard let cip = request?.cip, !cip.isResponse else { return nil }
+        if let operation = cip.pccc?.criticalOperation { return operation }
         // The strongest of Stop, Start, Reset among the message and its inner requests (no
         // allocation: this runs for every request).
         var strongest: UInt8 = 0
@@ -124,7 +126,10 @@ extension ENIPEvent: ProtocolEvent {
             if rank > strongest { strongest = rank }
         }
         note(cip.service)
-        for index in 0..<cip.embeddedCount where !cip.embedded[index].isResponse { note(cip.embedded[index].service) }
+        for index in 0..<cip.embeddedCount where !cip.embedded[index].isResponse {
+            if let operation = cip.embedded[index].pccc?.criticalOperation { return operation }
+            note(cip.embedded[index].service)
+        }
         switch strongest {
         case 3: return CriticalOperation(operation: "CIP Stop", technique: ("T0858", "Change Operating Mode"))
         case 2: return CriticalOperation(operation: "CIP Start", technique: ("T0858", "Change Operating Mode"))
