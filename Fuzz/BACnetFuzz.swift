@@ -7,6 +7,7 @@
 public func bacnetFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let raw = UnsafeRawBufferPointer(start: data, count: size)
     _ = BACnet.parse(raw.bytes)
+    _ = BACnetProtocol.datagramIsFromServer(raw.bytes)
     _ = BACnet.probe(raw.bytes, onPort: true)
     _ = BACnet.probe(raw.bytes, onPort: false)
     let session = BACnetSession(limits: SessionLimits())

@@ -11,6 +11,7 @@ public func enipFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let raw = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     _ = ENIP.parse(raw.bytes)
     _ = ENIP.parseIO(raw.bytes)
+    _ = CIPMessage.parse(raw.bytes)?.pccc?.criticalOperation
     _ = ENIP.probe(raw.bytes, datagram: true, onPort: true)
     _ = ENIP.probe(raw.bytes, datagram: false, onPort: false)
     feedAsStream(raw, control: control, to: ENIPSession(limits: SessionLimits(), datagram: false))
