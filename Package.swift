@@ -68,7 +68,7 @@ let package = Package(
         // Helpers the test targets share (not shipped).
         .target(name: "SpanwatchTestSupport", dependencies: ["SpanwatchWire", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchProtocols"],
                 path: "Tests/SpanwatchTestSupport"),
-        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols", "SpanwatchTestSupport"]),
+        .testTarget(name: "SpanwatchPolicyTests", dependencies: ["SpanwatchPolicy", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols", "SpanwatchOutput", "SpanwatchTestSupport"]),
         .testTarget(name: "SpanwatchOutputTests", dependencies: ["SpanwatchOutput", "SpanwatchFlow", "SpanwatchWire", "SpanwatchProtocols"]),
         .testTarget(name: "SpanwatchAppTests", dependencies: ["SpanwatchApp", "SpanwatchFlow", "SpanwatchPolicy", "SpanwatchProtocols"]),
         .testTarget(

@@ -237,6 +237,9 @@ public protocol ProtocolEvent: Sendable {
     var cleartextCredentials: (method: String, user: String)? { get }
     /// Names a client asked to resolve (`external_dns`, the baseline's names).
     func visitQueriedNames(_ visitor: (String) -> Void)
+    /// The values a write carries, as short text for an alert (`[0, 0]`, `21.5`, `'on'`); nil
+    /// when the event writes nothing or the decoder does not keep them. Built only for alerts.
+    var writtenValues: String? { get }
 }
 
 extension ProtocolEvent {
@@ -248,6 +251,7 @@ extension ProtocolEvent {
     public var answersPoll: Bool { false }
     public var cleartextCredentials: (method: String, user: String)? { nil }
     public func visitQueriedNames(_ visitor: (String) -> Void) {}
+    public var writtenValues: String? { nil }
     public var eventType: EventType { Self.eventType }
 }
 

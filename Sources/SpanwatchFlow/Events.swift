@@ -90,6 +90,8 @@ public struct AlertEvent: Sendable {
     public var evidence: AlertEvidence?
     /// On an aggregate record: how often the alert's key was seen since the last record.
     public var aggregate: AlertAggregate?
+    /// The values the operation behind the alert wrote, as text (`[0, 0]`), when it wrote any.
+    public var values: String?
 
     public init(kind: Kind, severity: UInt8, signatureID: UInt32, signature: String, category: String,
                 technique: (id: String, name: String)? = nil, baselineKey: String? = nil, fromZone: String? = nil, toZone: String? = nil,
@@ -123,12 +125,18 @@ public struct AlertAggregate: Sendable, Equatable {
     public var lastSeen: Timestamp
     /// The first alert of the key was held back by the global rate limit.
     public var firstHeldBack: Bool
-    public init(count: UInt64, total: UInt64, firstSeen: Timestamp, lastSeen: Timestamp, firstHeldBack: Bool) {
+    /// For an alert about written values: those of the key's first and latest occurrence.
+    public var firstValues: String?
+    public var lastValues: String?
+    public init(count: UInt64, total: UInt64, firstSeen: Timestamp, lastSeen: Timestamp, firstHeldBack: Bool,
+                firstValues: String? = nil, lastValues: String? = nil) {
         self.count = count
         self.total = total
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         self.firstHeldBack = firstHeldBack
+        self.firstValues = firstValues
+        self.lastValues = lastValues
     }
 }
 

@@ -116,6 +116,12 @@ public final class Flow {
     public var baselineEdge: Int32 = -1
     /// Owned by the policy layer: the server's answer was taken into account.
     public var baselineServerSeen = false
+    /// Owned by the policy layer: the flow is outside the plant's policy (a `new_flow` or a
+    /// `zone_violation` was raised for it), so its writes are judged one by one.
+    public var outsidePolicy = false
+    /// Owned by the output: the `spanwatch.seq` of the first alert written for this flow (0:
+    /// none yet), which later alerts of the flow name as `related`.
+    public var firstAlertSequence: UInt64 = 0
 
     /// The name the server's address was resolved from, when a DNS answer for it was seen.
     public internal(set) var dnsName: String? = nil
@@ -151,6 +157,8 @@ public final class Flow {
         baselineDecided = false
         baselineEdge = -1
         baselineServerSeen = false
+        outsidePolicy = false
+        firstAlertSequence = 0
         renderedEnvelope.removeAll(keepingCapacity: true)
         renderedEnvelopeTag = 0
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0

@@ -121,6 +121,15 @@ public final class EveFormatter {
         }
         if case .alert(let alert)? = body {
             builder.field("kind", alert.kind.rawValue)
+            // The flow's first alert is the one the others of the flow follow (`related`).
+            if let flow, alert.aggregate == nil {
+                if flow.firstAlertSequence == 0 {
+                    flow.firstAlertSequence = sequence
+                } else {
+                    builder.field("related", flow.firstAlertSequence)
+                }
+            }
+            if let values = alert.values { builder.field("values", values) }
             if let key = alert.baselineKey { builder.field("baseline_key", key) }
             if let from = alert.fromZone { builder.field("src_zone", from) }
             if let to = alert.toZone { builder.field("dest_zone", to) }
@@ -131,6 +140,8 @@ public final class EveFormatter {
                 builder.field("first_seen", timestamp: aggregate.firstSeen)
                 builder.field("last_seen", timestamp: aggregate.lastSeen)
                 if aggregate.firstHeldBack { builder.field("first_held_back", true) }
+                if let values = aggregate.firstValues { builder.field("first_values", values) }
+                if let values = aggregate.lastValues { builder.field("last_values", values) }
                 builder.endObject()
             }
         }

@@ -24,6 +24,8 @@ struct AlertLedger {
         var lastSeen: Timestamp
         var heldBack: Bool
         var dirty: Bool
+        /// The values of the latest occurrence (alerts about written values).
+        var lastValues: String?
     }
 
     var entries: [Entry] = []
@@ -42,9 +44,12 @@ struct AlertLedger {
 
     enum Outcome { case write, heldBack, repeated }
 
-    /// Records one occurrence of `key`; `make` builds the alert only for a key not seen before.
-    mutating func record(key: String, time: Timestamp, counters: inout PolicyEngine.Counters, make: () -> AlertEvent) -> (Outcome, AlertEvent?) {
+    /// Records one occurrence of `key`; `make` builds the alert only for a key not seen before,
+    /// `values` the written values of a repeat (for the aggregate's `last_values`).
+    mutating func record(key: String, time: Timestamp, counters: inout PolicyEngine.Counters, values: (() -> String?)? = nil,
+                         make: () -> AlertEvent) -> (Outcome, AlertEvent?) {
         if let slot = index[key] {
+            if let values { entries[slot].lastValues = values() }
             entries[slot].total += 1
             entries[slot].sinceReport += 1
             entries[slot].lastSeen = time
@@ -57,7 +62,7 @@ struct AlertLedger {
         if entries.count < AlertLedger.maximumKeys {
             index[key] = entries.count
             entries.append(Entry(alert: alert, total: 1, sinceReport: allowed ? 0 : 1, firstSeen: time, lastSeen: time,
-                                 heldBack: !allowed, dirty: !allowed))
+                                 heldBack: !allowed, dirty: !allowed, lastValues: alert.values))
             if !allowed { dirty.append(entries.count - 1) }
         } else {
             counters.keysDropped += 1
@@ -100,7 +105,9 @@ struct AlertLedger {
             var alert = entry.alert
             alert.evidence = nil
             alert.aggregate = AlertAggregate(count: entry.sinceReport, total: entry.total, firstSeen: entry.firstSeen,
-                                             lastSeen: entry.lastSeen, firstHeldBack: entry.heldBack)
+                                             lastSeen: entry.lastSeen, firstHeldBack: entry.heldBack,
+                                             firstValues: entry.alert.values, lastValues: entry.lastValues)
+            alert.values = nil
             emit(alert)
             entry.sinceReport = 0
             entry.dirty = false

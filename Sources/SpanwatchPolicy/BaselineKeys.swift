@@ -76,8 +76,10 @@ extension Baseline {
             let existed = edges[edgeKey] != nil
             var edge = edges[edgeKey] ?? BaselineEdge()
             let before = edge
-            if let detail {
-                guard let operation = ObservedOperation.parse(Substring(detail)) else { throw BaselineKeyError("unknown operation '\(detail)'") }
+            // One operation, or several separated by '|' (a write outside the baseline names
+            // every operation of its message, so approving it makes the message normal).
+            for part in detail.map({ $0.split(separator: "|").map { String($0).trimmedOfSpaces() } }) ?? [] {
+                guard let operation = ObservedOperation.parse(Substring(part)) else { throw BaselineKeyError("unknown operation '\(part)'") }
                 edge.insert(operation)
             }
             edges[edgeKey] = edge

@@ -120,6 +120,7 @@ final class BaselineMonitor {
         // The internet side of a zone allowed to reach it is that zone's business, not the baseline's.
         if ZonePolicy.isPublic(flow.serverIP), let zone = engine.policy.zone(of: flow.clientIP), zone.internetAllowed,
            engine.policy.zone(of: flow.serverIP) == nil { return }
+        flow.outsidePolicy = true
         let from = engine.policy.zone(of: flow.clientIP)?.name
         let to = engine.policy.zone(of: flow.serverIP)?.name
         let name = flow.dnsName.map { " (\($0))" } ?? ""

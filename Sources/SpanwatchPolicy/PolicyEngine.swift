@@ -163,6 +163,11 @@ public final class PolicyEngine: EventSink, FlowObserver {
                 }
                 monitor.checkIdentity(event, flow: flow, context: context, engine: self)
             }
+            // A flow outside the policy has its writes judged one by one, unless the baseline
+            // knows its edge (a learned flow that no conduit allows: the baseline judges it).
+            if flow.outsidePolicy, learner == nil, critical != .raised, monitor == nil || flow.baselineEdge < 0 {
+                checkWritesOutsidePolicy(event, flow: flow, context: context)
+            }
         }
         guard downstream.wants(Event.eventType) else { return }
         downstream.emit(context, application: event)
@@ -307,6 +312,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     }
 
     private func zoneViolation(_ flow: Flow, from: String, to: String, context: EventContext) {
+        flow.outsidePolicy = true
         let service = flow.appProto.eveName.flatMap { $0 == "failed" ? nil : $0 }
             ?? "\(EveProtocol.name(flow.transport))/\(flow.serverPort)"
         raise(AlertEvent(kind: .zoneViolation, severity: 1, signatureID: 9_000_001,
@@ -452,10 +458,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
     /// The layers whose anomalies are `protocol_anomaly` alerts (the OT protocols say which).
     let alertingAnomalyLayers = ProtocolRegistry.standard.alertingAnomalyLayers
 
-    /// Raises the alert once per key; `alert` (its signature text) is only built the first time.
-    func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext) {
+    /// Raises the alert once per key; `alert` (its signature text) is only built the first time;
+    /// `values`, for an alert about written values, is read again on every repeat (the aggregate
+    /// record's `last_values`).
+    func raise(_ alert: @autoclosure () -> AlertEvent, key: String, context: EventContext, values: (() -> String?)? = nil) {
         context.flow?.alerted = true
-        let (outcome, built) = ledger.record(key: key, time: context.timestamp, counters: &counters) {
+        let (outcome, built) = ledger.record(key: key, time: context.timestamp, counters: &counters, values: values) {
             // The hosts go with the key: its aggregate records are written without a flow.
             var made = alert()
             if let flow = context.flow, made.sourceIP == nil {

@@ -172,6 +172,40 @@ import Testing
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })  // no line cut short
     }
 
+    /// SIGTERM while alerts are held for aggregation (the port sweep repeats its zone and scan
+    /// alerts; the aggregate interval is 5 minutes, so nothing is due before the stop): the
+    /// aggregate records are written at the stop with their counts so far. Every occurrence the
+    /// closing stats count (raised + repeats) is in the output: an alert or an aggregate's count.
+    @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
+    func sigtermWritesTheAlertsHeldForAggregation() throws {
+        let id = ProcessInfo.processInfo.processIdentifier % 10000 + 7
+        let veth = try VethPair(namespace: "swag\(id)", host: "swah\(id)", peer: "swap\(id)")
+        defer { veth.remove() }
+        let plant = SharedCorpus.repositoryRoot.appendingPathComponent("samples/plant/plant.pcap").path
+        let config = NSTemporaryDirectory() + "spanwatch-aggregate-\(id).yaml"
+        try "version: 1\nalerts:\n  aggregate_interval: 5m\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        let (listener, pipe) = try Self.startListener(["run", "-i", veth.host, "-c", config, "--types", "alert,stats", "--eve", "-"])
+        try Self.run(["ip", "netns", "exec", veth.namespace, "tcpreplay", "--topspeed", "-i", veth.peer, plant])
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(listener.processIdentifier, SIGTERM)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        listener.waitUntilExit()
+        #expect(listener.terminationStatus == 0)
+        let records = output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let alerts = records.filter { $0["event_type"] as? String == "alert" }.compactMap { $0["spanwatch"] as? [String: Any] }
+        let aggregates = alerts.compactMap { $0["aggregate"] as? [String: Any] }
+        let stats = try #require(records.last?["stats"] as? [String: Any])
+        let counted = try #require(stats["alerts"] as? [String: Any])
+        let raised = try #require(counted["raised"] as? Int), repeats = try #require(counted["repeats"] as? Int)
+        #expect(repeats > 0 && !aggregates.isEmpty, "\(counted)")
+        #expect(alerts.count - aggregates.count == raised)
+        #expect(aggregates.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == repeats, "\(aggregates)")
+        // Sequence numbers run without a gap through the alerts, the aggregates and the stats.
+        let sequence = records.compactMap { ($0["spanwatch"] as? [String: Any])?["seq"] as? Int }
+        #expect(sequence == Array((sequence.first ?? 0)..<((sequence.first ?? 0) + sequence.count)))
+    }
+
     /// An interface that disappears (deleted and created again, as a driver reload does) is
     /// reopened every second; capture goes on with the traffic after it.
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))

@@ -13,9 +13,11 @@
 #            substation RTU (interrogations every 10 s, counters every 30 s, cyclic measurands);
 #            in the building zone a BMS workstation broadcasts a BACnet Who-Is to its subnet and
 #            reads an air handler's temperature every 5 s.
-#   60-100 s attacks: a new laptop writes Modbus registers (65 s), the engineering station
+#   60-100 s attacks: a new laptop writes Modbus registers (65 s: FC16, then FC6), an S7 data
+#            block (67 s) and an MQTT setpoint under a new topic (69 s), the engineering station
 #            writes a Logix tag it never wrote (68 s), the HMI resolves www.facebook.com and
-#            connects to it (70 s), the S7 PLC is stopped (75 s), the RTU gets a DNP3 cold
+#            connects to it (70 s), the S7 PLC is stopped (75 s) and a block downloaded to it
+#            (77 s), the RTU gets a DNP3 cold
 #            restart (80 s), the SCADA master opens a breaker with an IEC 104 single command
 #            (82 s), the laptop sweeps a PLC's ports (85 s), the BMS workstation reinitializes the
 #            air handler (86 s), an operator logs in to the historian with HTTP Basic (88 s) and

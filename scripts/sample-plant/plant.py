@@ -88,7 +88,8 @@ def hmi():
 
 def engineering():
     """Writes a setpoint and reads the PLC's identity at 20 s; reads DB1 of the S7 PLC every 5 s;
-    at 75 s stops the S7 PLC (the attack: a PLC STOP from the engineering station)."""
+    at 75 s stops the S7 PLC and at 77 s downloads a block to it (a PLC STOP and a program
+    download from the engineering station: an attack, or the integrator's maintenance)."""
     import snap7
     at(20)
     client = modbus_client("10.10.2.20")
@@ -104,6 +105,11 @@ def engineering():
             if time.time() - T0 >= 75 and not stopped:
                 stopped = True
                 s7.plc_stop()
+                at(77)
+                try:  # the simulated PLC refuses the block; the request is what the SPAN sees
+                    s7.download(bytearray(b"\x70\x70" + bytes(62)), block_num=5)
+                except Exception:
+                    pass
         except Exception:  # a stopped PLC may hang up; the engineer reconnects
             s7 = snap7.client.Client()
             try:
@@ -114,11 +120,26 @@ def engineering():
 
 
 def rogue():
-    """A laptop nobody knows: at 65 s writes holding registers of PLC1; at 85 s sweeps PLC2's ports."""
+    """A laptop nobody knows: at 65 s writes holding registers of PLC1 (FC16, then FC6), at 67 s
+    writes DB1 of the S7 PLC, at 69 s publishes a setpoint to the MQTT broker under a topic
+    nobody used; at 85 s sweeps PLC2's ports."""
+    import subprocess
+    import snap7
     at(65)
     client = modbus_client("10.10.2.20")
     client.write_registers(100, [0, 0], slave=1)
+    client.write_register(101, 7, slave=1)
     client.close()
+    at(67)
+    s7 = snap7.client.Client()
+    try:
+        s7.connect("10.10.2.40", 0, 1)
+        s7.db_write(1, 2, bytearray([0x00, 0x63]))
+        s7.disconnect()
+    except Exception:
+        pass
+    at(69)
+    subprocess.run(["mosquitto_pub", "-h", "10.40.0.10", "-i", "laptop", "-t", "plant/line1/setpoint", "-m", "95.0"], timeout=5, check=False)
     at(85)
     for port in range(1, 41):
         with socket.socket() as s:
@@ -283,7 +304,8 @@ def substation_rtu():
 
 def telecontrol_master():
     """The SCADA master's IEC 104 link: STARTDT, a general interrogation and clock sync at
-    connect, a general interrogation every 10 s and a counter interrogation every 30 s; at 82 s
+    connect, a general interrogation every 10 s and a counter interrogation every 30 s (the first
+    at 10 s, so that even a short learning period sees one); at 82 s
     it opens the breaker (a single command: the attack)."""
     import c104
     client = c104.Client()
@@ -300,7 +322,7 @@ def telecontrol_master():
             breaker.transmit(cause=c104.Cot.ACTIVATION)
         if tick % 10 == 0:
             connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
-        if tick % 30 == 0:
+        if tick % 30 == 10:
             connection.counter_interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Rqt.GENERAL, freeze=c104.Frz.READ)
         tick += 1
     client.stop()

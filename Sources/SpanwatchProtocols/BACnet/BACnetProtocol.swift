@@ -84,6 +84,17 @@ extension BACnetEvent: ProtocolEvent {
         }
     }
 
+    /// The value a WriteProperty request carries (its first, as the decoder reads it).
+    public var writtenValues: String? {
+        guard message.isRequest, message.apduType == 0, let service = message.service, BACnetProtocol.writes(service) else { return nil }
+        switch message.value {
+        case .unsigned(let value)?: return String(value)
+        case .real(let value)?: return String(value)
+        case .text(let text)?: return "'" + String(decoding: text.array, as: UTF8.self) + "'"
+        case nil: return nil
+        }
+    }
+
     /// Reinitialize, communication control, and writes to a device object.
     public var criticalOperation: CriticalOperation? {
         guard message.isRequest, message.apduType == 0, let service = message.service else { return nil }

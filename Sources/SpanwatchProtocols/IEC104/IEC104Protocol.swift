@@ -88,6 +88,19 @@ extension IEC104Event: ProtocolEvent {
         }
     }
 
+    /// A command's values, object by object (`ioa 5001 = 0`).
+    public var writtenValues: String? {
+        guard direction == .toServer, let asdu = apdu.asdu, asdu.isComplete, asdu.isCommand, asdu.keptObjectCount > 0 else { return nil }
+        return (0..<asdu.keptObjectCount).map { index in
+            let object = asdu.objects[index]
+            switch object.value {
+            case .integer(let value): return "ioa \(object.address) = \(value)"
+            case .real(let value): return "ioa \(object.address) = \(value)"
+            case .none: return "ioa \(object.address)"
+            }
+        }.joined(separator: ", ")
+    }
+
     /// Commands to the process, a process reset and file transfer, when activated by the
     /// controlling side.
     public var criticalOperation: CriticalOperation? {

@@ -41,8 +41,10 @@ public enum MQTTProtocol: AppLayerProtocol {
 
     public static let clientID = OperationField(protocolName: name, key: "client_id", section: "client_ids", capacity: namesPerEdge, layout: .block,
                                                 describe: { value, _, _ in "MQTT client id '\(OperationField.plain(value))'" })
+    /// A publish is a write: what subscribers (actuators, dashboards, historians) take as the value.
     public static let publish = OperationField(protocolName: name, key: "publish", section: "publish", capacity: namesPerEdge, layout: .block,
-                                               describe: { value, _, _ in "MQTT publish to '\(OperationField.plain(value))'" })
+                                               describe: { value, _, _ in "MQTT publish to '\(OperationField.plain(value))'" },
+                                               isWrite: { _ in true })
     public static let subscribe = OperationField(protocolName: name, key: "subscribe", section: "subscribe", capacity: namesPerEdge, layout: .block,
                                                  describe: { value, _, _ in "MQTT subscribe to '\(OperationField.plain(value))'" })
     public static let vocabulary = OperationVocabulary(protocolName: name, fields: [clientID, publish, subscribe])
@@ -67,6 +69,13 @@ extension MQTTEvent: ProtocolEvent {
         case 8: for entry in topics { visitor(.mqttSubscribe(String(decoding: entry.filter, as: UTF8.self))) }
         default: break
         }
+    }
+
+    /// A PUBLISH's payload: its text where `limits.mqtt_payload_bytes` keeps it, else its length.
+    public var writtenValues: String? {
+        guard message.type == 3 else { return nil }
+        if let payload, !payload.isEmpty { return "'" + String(decoding: payload.prefix(64), as: UTF8.self) + (payload.count > 64 ? "...'" : "'") }
+        return "\(payloadLength) bytes"
     }
 
     /// A CONNECT with a password (the password itself is never read).

@@ -118,6 +118,14 @@ extension ModbusTransaction: ProtocolEvent {
         if request.function.isWrite && function != 23 { visitor(.modbusWrite(table, span)) } else { visitor(.modbusRead(table, span)) }
     }
 
+    /// The registers or coil words a write request carries (`[1500, 1600]`; the first 16, then
+    /// how many in all).
+    public var writtenValues: String? {
+        guard let request, request.function.isWrite || request.hasWriteRange, request.valueCount > 0 else { return nil }
+        let kept = (0..<request.keptValueCount).map { String(request.values[$0]) }.joined(separator: ", ")
+        return "[\(kept)\(request.valueCount > ModbusPDU.valueCapacity ? ", ... \(request.valueCount) values" : "")]"
+    }
+
     static func range(_ start: UInt16, _ quantity: UInt16) -> ClosedRange<UInt32> {
         let low = UInt32(start)
         return low...(low + UInt32(max(quantity, 1)) - 1)

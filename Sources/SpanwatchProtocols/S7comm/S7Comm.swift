@@ -302,6 +302,11 @@ public enum S7Comm {
                 result.items[index].returnCode = returnCode
                 result.items[index].hasReturnCode = true
             }
+            if write && isJob && index == 0 {
+                let start = offset + 4
+                result.writtenData = InlineText(data.extracting(start..<min(start + length, data.byteCount)))
+                result.writtenDataLength = length
+            }
             offset += 4 + length
             if length % 2 == 1 && index < count - 1 { offset += 1 }
             guard offset <= data.byteCount else { result.anomalies.insert(.truncatedData); return }
@@ -446,6 +451,9 @@ public struct S7PDU: Sendable {
     public var lastDataUnit = true
     public var userdataErrorCode: UInt16 = 0
     public var userdataReturnCode: UInt8 = 0
+    /// A Write Var job: the first item's data (its first 32 bytes) and its length in bytes.
+    public var writtenData = InlineText()
+    public var writtenDataLength = 0
     public var hasSZL = false
     public var szlID: UInt16 = 0
     public var szlIndex: UInt16 = 0

@@ -97,6 +97,19 @@ extension S7Event: ProtocolEvent {
         }
     }
 
+    /// A Write Var job's first item data, in hex (`0x0063`; the first 32 bytes, then the length).
+    public var writtenValues: String? {
+        guard case .s7comm(let pdu) = payload, pdu.rosctr == 1, pdu.hasFunction, pdu.function == 0x05, pdu.writtenData.count > 0 else { return nil }
+        let digits: [Character] = Array("0123456789abcdef")
+        var text = "0x"
+        for index in 0..<pdu.writtenData.count {
+            let byte = pdu.writtenData.bytes[index]
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return pdu.writtenDataLength > pdu.writtenData.count ? text + "... (\(pdu.writtenDataLength) bytes)" : text
+    }
+
     public var criticalOperation: CriticalOperation? {
         guard case .s7comm(let pdu) = payload, pdu.rosctr == 1, pdu.hasFunction else { return nil }
         switch pdu.function {
