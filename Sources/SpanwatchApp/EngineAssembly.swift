@@ -26,6 +26,7 @@ public struct EngineAssembly {
             return
         }
         let engine = PolicyEngine(policy: configuration.zonePolicy, settings: configuration.policySettings, downstream: output)
+        engine.marking = configuration.marking
         switch baseline {
         case .none: break
         case .monitor(let loaded): engine.monitor(with: loaded)

@@ -114,7 +114,9 @@ public final class MetricsServer: @unchecked Sendable {
 
     /// Gauges (values that go down), by section and name; everything else is a counter.
     static let gauges: Set<String> = ["flow_active", "flow_peak_active", "capture_up", "output_pending_bytes", "output_oldest_pending_seconds",
-                                      "output_connected", "output_held_alerts"]
+                                      "output_connected", "output_held_alerts", "maintenance_windows_pending", "maintenance_windows_open",
+                                      "maintenance_windows_expired", "maintenance_window_open", "maintenance_window_expired",
+                                      "mutes_rules_active", "mutes_rules_expired", "mutes_rule_active"]
 
     /// The Prometheus text format (0.0.4): `spanwatch_<section>_<name>`, counters with `_total`.
     /// A section's breakdown becomes a label (`{interface="eth0"}`); a total that the breakdown

@@ -6,6 +6,40 @@ import SpanwatchPolicy
 /// The `stats` event: what the sensor saw, decoded, tracked, raised and delivered, with the
 /// kernel's counters when capturing live (Suricata's names where it has them).
 public enum StatsReport {
+    /// Maintenance windows (pending, open, expired, and the alerts each marked) and mutes (in
+    /// force or expired, and the alerts each muted), at the engine's clock.
+    static func markingSections(_ policy: PolicyEngine) -> [StatsEvent.Section] {
+        let marking = policy.marking
+        guard !marking.isEmpty else { return [] }
+        let now = policy.clock ?? 0
+        let states = marking.windows.map { $0.state(at: now) }
+        var maintenance = StatsEvent.Section("maintenance", [
+            "windows_pending": UInt64(states.filter { $0 == .pending }.count), "windows_open": UInt64(states.filter { $0 == .open }.count),
+            "windows_expired": UInt64(states.filter { $0 == .expired }.count),
+            "alerts_marked": marking.markedByWindow.values.reduce(0, +),
+        ])
+        maintenance.breakdown = StatsEvent.Breakdown(key: "windows", label: "window", instances: marking.windows.map { window in
+            let state = window.state(at: now)
+            let values: [(name: StaticString, value: UInt64)] = [
+                ("window_open", state == .open ? 1 : 0), ("window_expired", state == .expired ? 1 : 0),
+                ("window_alerts", marking.markedByWindow[window.name] ?? 0),
+            ]
+            return (window.name, values)
+        })
+        var mutes = StatsEvent.Section("mutes", [
+            "rules_active": UInt64(marking.mutes.filter { $0.isActive(at: now) }.count),
+            "rules_expired": UInt64(marking.mutes.filter { !$0.isActive(at: now) }.count),
+            "alerts_muted": marking.mutedByRule.values.reduce(0, +),
+        ])
+        mutes.breakdown = StatsEvent.Breakdown(key: "rules", label: "rule", instances: marking.mutes.map { rule in
+            let values: [(name: StaticString, value: UInt64)] = [
+                ("rule_active", rule.isActive(at: now) ? 1 : 0), ("rule_alerts", marking.mutedByRule[rule.name] ?? 0),
+            ]
+            return (rule.name, values)
+        })
+        return [maintenance, mutes]
+    }
+
     public static func make(processor: PacketProcessor, policy: PolicyEngine?, interfaces: [InterfaceStatus] = [],
                             outputs: OutputAssembly? = nil, uptime: Int64? = nil) -> StatsEvent {
         let c = processor.counters
@@ -54,6 +88,7 @@ public enum StatsReport {
                 return (kind.staticName.description, values)
             }, eveOmitsZeros: true)
             sections.append(alerts)
+            sections += markingSections(policy)
         }
         if let outputs {
             var events = StatsEvent.Section("events", entries: [])

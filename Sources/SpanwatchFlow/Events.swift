@@ -92,6 +92,12 @@ public struct AlertEvent: Sendable {
     public var aggregate: AlertAggregate?
     /// The values the operation behind the alert wrote, as text (`[0, 0]`), when it wrote any.
     public var values: String?
+    /// The application protocol of the alert's flow (`modbus`), for mutes that name one.
+    public var appProtocol: String?
+    /// The maintenance window that covered the alert (its severity is then 3).
+    public var maintenance: String?
+    /// The mute rule that matched the alert (still written, and counted).
+    public var muted: String?
 
     public init(kind: Kind, severity: UInt8, signatureID: UInt32, signature: String, category: String,
                 technique: (id: String, name: String)? = nil, baselineKey: String? = nil, fromZone: String? = nil, toZone: String? = nil,

@@ -130,6 +130,8 @@ public final class EveFormatter {
                 }
             }
             if let values = alert.values { builder.field("values", values) }
+            if let window = alert.maintenance { builder.field("maintenance", window) }
+            if let rule = alert.muted { builder.field("muted", rule) }
             if let key = alert.baselineKey { builder.field("baseline_key", key) }
             if let from = alert.fromZone { builder.field("src_zone", from) }
             if let to = alert.toZone { builder.field("dest_zone", to) }

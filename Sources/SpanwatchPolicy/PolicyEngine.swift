@@ -61,6 +61,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
         inventory = downstream.wants(EventType.asset) ? AssetInventory() : nil
     }
 
+    /// Maintenance windows and mutes: alerts they cover are written, marked (see `AlertMarking`).
+    /// Replaced on a reload.
+    public var marking = AlertMarking()
+    /// The engine's clock: the latest packet time it was told of (wall time when live and idle).
+    public var clock: Timestamp? { lastClock }
+
     /// The hosts seen in this run, for `asset` events (only when someone wants them).
     let inventory: AssetInventory?
 
@@ -246,6 +252,9 @@ public final class PolicyEngine: EventSink, FlowObserver {
     }
 
     private func writeAggregate(_ alert: AlertEvent, at time: Timestamp) {
+        var alert = alert
+        // Marked for when its occurrences were: the latest one's window or mute.
+        if !marking.isEmpty { marking.mark(&alert, at: alert.aggregate?.lastSeen ?? time, policy: policy) }
         counters.aggregates += 1
         guard downstream.wants(EventType.alert) else { return }
         downstream.emit(EventContext(timestamp: time, pcapCount: 0, interface: nil, flow: nil), .alert(alert))
@@ -470,9 +479,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
                 made.sourceIP = flow.clientIP
                 made.destinationIP = flow.serverIP
             }
+            if let flow = context.flow, made.appProtocol == nil { made.appProtocol = flow.appProto.name }
             return made
         }
-        guard outcome == .write, let built, downstream.wants(EventType.alert) else { return }
+        guard outcome == .write, var built else { return }
+        if !marking.isEmpty { marking.mark(&built, at: context.timestamp, policy: policy) }
+        guard downstream.wants(EventType.alert) else { return }
         downstream.emit(context, .alert(built))
     }
 }

@@ -14,7 +14,7 @@ struct Spanwatch: ParsableCommand {
         commandName: "spanwatch",
         abstract: "Passive OT/IoT network monitor: decodes, tracks flows and writes EVE JSON lines.",
         version: SpanwatchVersion.string,
-        subcommands: [Decode.self, Run.self, Learn.self, BaselineCommand.self, Alerts.self, CheckConfig.self, Protocols.self]
+        subcommands: [Decode.self, Run.self, Learn.self, BaselineCommand.self, MaintenanceCommand.self, MutesCommand.self, Alerts.self, CheckConfig.self, Protocols.self]
     )
 }
 

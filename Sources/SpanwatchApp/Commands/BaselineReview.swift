@@ -123,6 +123,8 @@ public enum AlertTable {
             let extra = object["spanwatch"] as? [String: Any] ?? [:]
             let kind = extra["kind"] as? String ?? "?"
             var signature = (alert["signature"] as? String ?? "").replacingOccurrences(of: "SPANWATCH ", with: "")
+            if let window = extra["maintenance"] as? String { signature = "[maintenance \(window)] " + signature }
+            if let rule = extra["muted"] as? String { signature = "[muted \(rule)] " + signature }
             if let aggregate = extra["aggregate"] as? [String: Any] { signature = "(again ×\(aggregate["count"] ?? "?")) " + signature }
             else { kinds[kind, default: 0] += 1 }
             let time = (object["timestamp"] as? String).map { String($0.prefix(19)).replacingOccurrences(of: "T", with: " ") } ?? ""

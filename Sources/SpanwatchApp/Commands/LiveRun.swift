@@ -82,8 +82,17 @@ public struct LiveRun {
                 // SIGHUP (logrotate): every EVE file is opened again under its name.
                 for problem in writer.reopen() { StandardError.write("spanwatch: cannot reopen \(problem); writing on\n") }
             }) {
-                // SIGUSR2: reload the baseline; a broken file keeps the one in use.
-                guard let baselinePath, let policy = assembly.policy else { return }
+                // SIGUSR2: reload the maintenance and mutes files and the baseline; a broken file
+                // keeps the one in use.
+                guard let policy = assembly.policy else { return }
+                do {
+                    let marking = try configuration.loadMarking()
+                    policy.marking.replaceRules(with: marking)
+                    StandardError.write("spanwatch: reloaded \(marking.windows.count) maintenance windows, \(marking.mutes.count) mutes\n")
+                } catch {
+                    StandardError.write("spanwatch: \(error); keeping the maintenance windows and mutes in use\n")
+                }
+                guard let baselinePath else { return }
                 do {
                     let reloaded = try BaselineFile.load(path: baselinePath)
                     policy.monitor(with: reloaded)

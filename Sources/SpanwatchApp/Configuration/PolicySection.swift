@@ -63,7 +63,9 @@ extension SpanwatchConfiguration {
         }
         if let alertsNode = top["alerts"] {
             let map = try reader.mapping(alertsNode, path: "alerts")
-            try reader.allowOnly(map, ["aggregate_interval", "rate_limit"], path: "alerts", node: alertsNode)
+            try reader.allowOnly(map, ["aggregate_interval", "rate_limit", "maintenance_file", "mutes_file"], path: "alerts", node: alertsNode)
+            if let node = map["maintenance_file"] { config.maintenanceFile = try reader.string(node, path: "alerts.maintenance_file") }
+            if let node = map["mutes_file"] { config.mutesFile = try reader.string(node, path: "alerts.mutes_file") }
             if let node = map["aggregate_interval"] {
                 settings.alerts.aggregateInterval = try reader.duration(node, path: "alerts.aggregate_interval", allowZero: true) * 1_000_000
             }

@@ -42,6 +42,14 @@ public struct SpanwatchConfiguration: Sendable {
     public var learnMode = false
     /// `baseline.learn_for`: in learn mode, switch to monitoring after this much packet time.
     public var learnFor: Timestamp? = nil
+    /// Maintenance windows declared in the config (`maintenance:`).
+    public var configuredWindows: [MaintenanceWindow] = []
+    /// Where `spanwatch maintenance add` writes windows, and the mutes file (`alerts.*_file`;
+    /// by default beside the baseline).
+    public var maintenanceFile: String? = nil
+    public var mutesFile: String? = nil
+    /// Windows and mutes in force when the config was read.
+    public var marking = AlertMarking()
 
     /// Every EVE event type (the registry's protocols' and the machinery's).
     public static let knownEventTypes: Set<String> = Set(ProtocolRegistry.standard.eventTypes.map(\.description))
@@ -64,7 +72,7 @@ public struct SpanwatchConfiguration: Sendable {
         let reader = ConfigReader(file: file)
         let top = try reader.mapping(root, path: "")
         try reader.allowOnly(top, ["version", "sensor", "capture", "outputs", "limits", "timeouts", "community_id", "zones", "conduits",
-                                         "hosts", "allowed_operations", "alerts", "baseline", "metrics"],
+                                         "hosts", "allowed_operations", "alerts", "baseline", "metrics", "maintenance"],
                              path: "", node: root)
         guard let version = top["version"] else {
             throw ConfigurationError("\(file):\(root.mark.map { String($0.line) } ?? "1"): missing key 'version'")
@@ -80,6 +88,7 @@ public struct SpanwatchConfiguration: Sendable {
         if let community = top["community_id"] { try readCommunityID(community, reader: reader, into: &config) }
         config.zonePolicy = try parseZonePolicy(top, reader: reader)
         try parsePolicySettings(top, reader: reader, into: &config)
+        try parseMarking(top, reader: reader, into: &config)
         if let metrics = top["metrics"] { try readMetrics(metrics, reader: reader, into: &config) }
         return config
     }
