@@ -94,6 +94,7 @@ import Testing
 
     /// SIGUSR2 swaps the baseline of a running daemon: the stranger's traffic passes while the
     /// baseline knows it, and after a reload with one that does not, the same traffic is new.
+    /// The same signal reads the mutes file again: a mute added meanwhile marks the new flow.
     @Test(.enabled(if: canRun, "needs root, iproute2, tcpreplay and a built spanwatch (swift build)"))
     func sigusr2ReloadsTheBaseline() throws {
         let id = ProcessInfo.processInfo.processIdentifier % 10000 + 1
@@ -112,8 +113,8 @@ import Testing
 
         // Closed flows expire after a second, so the second replay's connections are new flows.
         let config = baseline + ".config.yaml"
-        try "version: 1\ntimeouts:\n  closed: 1\n  new: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
-        defer { unlink(config) }
+        try "version: 1\ntimeouts:\n  closed: 1\n  new: 1\nalerts:\n  mutes_file: \(baseline).mutes.yaml\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config); unlink(baseline + ".mutes.yaml") }
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: Self.binary)
         listener.arguments = ["run", "-i", host, "-c", config, "-b", baseline, "--duration", "12", "--types", "alert", "--eve", "-"]
@@ -129,6 +130,8 @@ import Testing
         Thread.sleep(forTimeInterval: 1.0)
         // Now a baseline without the stranger, and the signal; then the same traffic again.
         try Self.run([Self.binary, "learn", "-r", learn, "-o", baseline])
+        try Self.run([Self.binary, "mutes", "add", "-c", config, "--name", "stranger-flow", "--kind", "new_flow", "--src", "10.10.1.99",
+                      "--reason", "known laptop", "--owner", "soc"])
         kill(listener.processIdentifier, SIGUSR2)
         Thread.sleep(forTimeInterval: 2.0)
         try Self.run(["ip", "netns", "exec", namespace, "tcpreplay", "--topspeed", "-i", peer, stranger])
@@ -137,8 +140,12 @@ import Testing
         let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
         #expect(listener.terminationStatus == 0)
         #expect(errors.contains("reloaded \(baseline): 8 hosts"), "\(errors)")
+        #expect(errors.contains("reloaded 0 maintenance windows, 1 mutes"), "\(errors)")
         let newHosts = output.split(separator: "\n").filter { $0.contains("\"kind\":\"new_host\"") }
         #expect(newHosts.count == 1 && newHosts.first?.contains("10.10.1.99") == true, "\(output)")
+        let newFlows = output.split(separator: "\n").filter { $0.contains("\"kind\":\"new_flow\"") }
+        #expect(!newFlows.isEmpty && newFlows.allSatisfy { $0.contains("\"muted\":\"stranger-flow\"") }, "\(output)")
+        #expect(!newHosts[0].contains("\"muted\""))
     }
 
     /// SIGTERM while traffic flows: every open flow gets its final record (`reason: shutdown`),

@@ -17,8 +17,8 @@ import Testing
 
     /// Learns for `seconds` of packet time, then monitors; returns the alerts (not aggregates) and
     /// the packet time of the first frame.
-    static func run(learningFor seconds: Int64) throws -> (alerts: [(time: Timestamp, alert: AlertEvent)], start: Timestamp) {
-        let configuration = try SpanwatchConfiguration.load(path: config)
+    static func run(learningFor seconds: Int64, configuration loaded: SpanwatchConfiguration? = nil) throws -> (alerts: [(time: Timestamp, alert: AlertEvent)], start: Timestamp) {
+        let configuration = try loaded ?? SpanwatchConfiguration.load(path: config)
         let sink = CollectingSink()
         let assembly = EngineAssembly(configuration: configuration, output: sink,
                                       baseline: .learn(merging: Baseline(), duration: seconds * 1_000_000) { _ in })
@@ -67,6 +67,42 @@ import Testing
         #expect(alerts.allSatisfy { $0.time >= firstAttack }, "\(alerts.filter { $0.time < firstAttack }.map(\.alert.signature))")
         #expect(!has(.deviceSilent, "plc-1"))
         #expect(alerts.count == 24, "\(found)")
+    }
+
+    /// The integrator's work, declared: a maintenance window over the engineering station from
+    /// 70 s turns its PLC STOP and program download into informational alerts marked with the
+    /// window (still written); a mute for the laptop's port scan marks it (still written, counted);
+    /// every other alert is as it was.
+    @Test func maintenanceAndMutesMarkWithoutDropping() throws {
+        var first: Timestamp = 0
+        _ = try PcapHandle.openOffline(path: Self.capture).next { header, _ in first = header.seconds * 1_000_000 + Int64(header.microseconds) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spanwatch-plant-marking-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "version: 1\nmutes:\n  - {name: pentest-laptop, kind: port_scan, src: 10.10.1.99, reason: authorised pentest, owner: soc}\n"
+            .write(toFile: directory + "/mutes.yaml", atomically: true, encoding: .utf8)
+        var text = try String(contentsOfFile: Self.config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\nalerts:\n", with: "\nalerts:\n  mutes_file: \(directory)/mutes.yaml\n")
+        text += "maintenance:\n  - name: integrator-download\n    hosts: [eng-ws-1]\n    start: \"\(Self.rfc3339(first + 70_000_000))\"\n"
+            + "    duration: 10m\n    reason: S7 program change CHG-1234\n    owner: integrator\n"
+        let configuration = try SpanwatchConfiguration.parse(text, file: "plant-with-maintenance.yaml")
+        let plain = try Self.run(learningFor: 60).alerts.map(\.alert)
+        let marked = try Self.run(learningFor: 60, configuration: configuration).alerts.map(\.alert)
+        #expect(marked.map(\.signature) == plain.map(\.signature))  // nothing dropped, nothing added
+        let maintenance = marked.filter { $0.maintenance != nil }
+        #expect(maintenance.map(\.signature).sorted() == [
+            "SPANWATCH critical operation: S7 PLC STOP from 10.10.1.50 (eng-ws-1) to 10.10.2.40 (s7-plc-3)",
+            "SPANWATCH critical operation: S7 program download (DB 5) from 10.10.1.50 (eng-ws-1) to 10.10.2.40 (s7-plc-3)",
+        ])
+        #expect(maintenance.allSatisfy { $0.severity == 3 && $0.maintenance == "integrator-download" })
+        // The engineering station's Logix write at 68 s came before the window: as it was.
+        #expect(marked.contains { $0.signature.contains("eng-ws-1) -> 10.10.2.50") && $0.maintenance == nil && $0.severity == 1 })
+        #expect(marked.filter { $0.muted == "pentest-laptop" }.map(\.kind) == [.portScan])
+    }
+
+    static func rfc3339(_ time: Timestamp) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(time / 1_000_000)))
     }
 
     /// No false positives: learning on a shorter stretch (40 s) and monitoring the normal traffic
