@@ -49,6 +49,9 @@ public struct ConfigurationCheck {
         if let listen = configuration.metricsListen { lines.append("  metrics on \(listen.host):\(listen.port)") }
         lines.append("  \(configuration.zonePolicy.zones.count) zones, \(configuration.zonePolicy.conduits.count) conduits; baseline: "
                      + (configuration.baselinePath.map { "\($0) (\(configuration.learnMode ? "learn" : "monitor"))" } ?? "none"))
+        let marking = configuration.marking
+        lines.append("  \(marking.windows.count) maintenance windows (file: \(configuration.maintenanceFile ?? "none")), "
+                     + "\(marking.mutes.count) mutes (file: \(configuration.mutesFile ?? "none"))")
         return lines
     }
 }
