@@ -1,3 +1,4 @@
+import Foundation
 import SpanwatchFlow
 import SpanwatchPolicy
 
@@ -27,6 +28,17 @@ public struct EngineAssembly {
         }
         let engine = PolicyEngine(policy: configuration.zonePolicy, settings: configuration.policySettings, downstream: output)
         engine.marking = configuration.marking
+        // New devices' learning windows (zones with learn_new_devices): their proposal file.
+        if let path = configuration.proposalPath, configuration.zonePolicy.zones.contains(where: { $0.learnNewDevices != nil }) {
+            if FileManager.default.fileExists(atPath: path) {
+                do { engine.existingProposal = try BaselineFile.load(path: path) } catch {
+                    StandardError.write("spanwatch: \(error); the new devices' proposal starts afresh\n")
+                }
+            }
+            engine.onProposal = { proposal in
+                do { try BaselineFile.write(proposal, to: path) } catch { StandardError.write("spanwatch: \(error)\n") }
+            }
+        }
         switch baseline {
         case .none: break
         case .monitor(let loaded): engine.monitor(with: loaded)

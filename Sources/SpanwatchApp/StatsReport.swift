@@ -82,6 +82,7 @@ public enum StatsReport {
             let p = policy.counters
             var alerts = StatsEvent.Section("alerts", [
                 "raised": p.alerts, "repeats": p.repeats, "aggregates": p.aggregates, "rate_limited": p.rateLimited, "keys_dropped": p.keysDropped,
+                "new_devices_learning": p.newDevicesLearning, "new_devices_dropped": p.newDevicesDropped, "proposed_flows": p.proposed,
             ])
             alerts.breakdown = StatsEvent.Breakdown(key: "kinds", label: "kind", instances: AlertEvent.Kind.allCases.map { kind in
                 let values: [(name: StaticString, value: UInt64)] = [("raised", p.byKind[kind] ?? 0)]

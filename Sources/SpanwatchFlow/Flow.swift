@@ -119,6 +119,9 @@ public final class Flow {
     /// Owned by the policy layer: the flow is outside the plant's policy (a `new_flow` or a
     /// `zone_violation` was raised for it), so its writes are judged one by one.
     public var outsidePolicy = false
+    /// Owned by the policy layer: an end of the flow is a new device in its learning window, so
+    /// the flow goes to the baseline proposal, not to the baseline's checks.
+    public var learningNewDevice = false
     /// Owned by the output: the `spanwatch.seq` of the first alert written for this flow (0:
     /// none yet), which later alerts of the flow name as `related`.
     public var firstAlertSequence: UInt64 = 0
@@ -158,6 +161,7 @@ public final class Flow {
         baselineEdge = -1
         baselineServerSeen = false
         outsidePolicy = false
+        learningNewDevice = false
         firstAlertSequence = 0
         renderedEnvelope.removeAll(keepingCapacity: true)
         renderedEnvelopeTag = 0

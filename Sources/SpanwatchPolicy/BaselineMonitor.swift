@@ -70,6 +70,8 @@ final class BaselineMonitor {
     func checkHost(_ address: IPAddress, mac: MACAddress?, flow: Flow, context: EventContext, engine: PolicyEngine) {
         guard BaselineLearner.isTrackedHost(address, policy: engine.policy) else { return }
         guard let host = baseline.hosts[address] else {
+            // A zone that learns new devices gives the host its window instead of an alert.
+            if engine.startLearningDevice(address, context: context) { return }
             let zone = engine.policy.zone(of: address)?.name
             engine.raise(AlertEvent(kind: .newHost, severity: 2, signatureID: 9_000_008,
                                     signature: "SPANWATCH new host: \(engine.describe(address))\(mac.map { " MAC \($0)\(OUIVendors.vendor(of: $0).map { " (\($0))" } ?? "")" } ?? "") "

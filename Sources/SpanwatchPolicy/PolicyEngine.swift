@@ -29,6 +29,12 @@ public final class PolicyEngine: EventSink, FlowObserver {
         public var aggregates: UInt64 = 0
         /// Alerts written, by kind.
         public var byKind: [AlertEvent.Kind: UInt64] = [:]
+        /// Hosts that began a new-device learning window, and those not given one because the
+        /// table of devices learning was full (they alert as new hosts).
+        public var newDevicesLearning: UInt64 = 0
+        public var newDevicesDropped: UInt64 = 0
+        /// Baseline alerts a new device's learning window turned into proposal entries.
+        public var proposed: UInt64 = 0
     }
 
     /// `port_scan`: distinct (host, port) targets one source opens flows to within the window.
@@ -47,7 +53,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     public let settings: PolicySettings
     let downstream: EventSink
     var ledger: AlertLedger
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
     var monitor: BaselineMonitor? = nil
     /// Learning, when in learn mode.
     public private(set) var learner: BaselineLearner? = nil
@@ -64,6 +70,17 @@ public final class PolicyEngine: EventSink, FlowObserver {
     /// Maintenance windows and mutes: alerts they cover are written, marked (see `AlertMarking`).
     /// Replaced on a reload.
     public var marking = AlertMarking()
+    /// New devices in their learning window (a zone's `learn_new_devices`): address → its end.
+    var learningDevices: [IPAddress: Timestamp] = [:]
+    public static let maximumLearningDevices = 4096
+    /// What new devices did while learning: a baseline proposal for review, never merged by itself.
+    var proposal: BaselineLearner? = nil
+    /// Called with the proposal when a device's window ends and at the end of input.
+    public var onProposal: ((Baseline) -> Void)? = nil
+    /// The proposal to extend (an earlier run's file), before the first new device.
+    public var existingProposal = Baseline()
+    var lastWindowCheck: Timestamp? = nil
+
     /// The engine's clock: the latest packet time it was told of (wall time when live and idle).
     public var clock: Timestamp? { lastClock }
 
@@ -158,6 +175,8 @@ public final class PolicyEngine: EventSink, FlowObserver {
             if let inventory, event.mayCarryIdentity { inventory.identity(event, flow: flow, context: context, engine: self) }
             if let learner {
                 learner.learnEvent(event, flow: flow, direction: context.direction, at: context.timestamp)
+            } else if flow.learningNewDevice, let proposal {
+                proposal.learnEvent(event, flow: flow, direction: context.direction, at: context.timestamp)
             } else if let monitor {
                 // A critical operation is its own finding: no new_operation for the same event. One
                 // that `allowed_operations` allows still has its targets judged: an allowed command
@@ -171,7 +190,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
             }
             // A flow outside the policy has its writes judged one by one, unless the baseline
             // knows its edge (a learned flow that no conduit allows: the baseline judges it).
-            if flow.outsidePolicy, learner == nil, critical != .raised, monitor == nil || flow.baselineEdge < 0 {
+            if flow.outsidePolicy, learner == nil, !flow.learningNewDevice, critical != .raised, monitor == nil || flow.baselineEdge < 0 {
                 checkWritesOutsidePolicy(event, flow: flow, context: context)
             }
         }
@@ -237,6 +256,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
             }
         }
         monitor?.clock(time, engine: self)
+        if !learningDevices.isEmpty { endLearningWindows(at: time) }
         ledger.sweep(at: time) { writeAggregate($0, at: time) }
     }
 
@@ -244,6 +264,7 @@ public final class PolicyEngine: EventSink, FlowObserver {
     public func captureFinished() {
         let time = lastClock ?? 0
         ledger.flush { writeAggregate($0, at: max(time, $0.aggregate?.lastSeen ?? time)) }
+        if let proposal { onProposal?(proposal.finish()) }
     }
 
     /// An `asset` record: about a host, not a flow (no flow envelope).
@@ -283,6 +304,10 @@ public final class PolicyEngine: EventSink, FlowObserver {
             monitor.checkHost(flow.clientIP, mac: client, flow: flow, context: context, engine: self)
         }
         if PolicyEngine.isAnswered(flow) { serverAnswered(flow, context: context) }
+        if learner == nil, monitor != nil, isLearningDevice(flow.clientIP, at: context.timestamp) || isLearningDevice(flow.serverIP, at: context.timestamp) {
+            propose(flow, context: context)
+            return
+        }
         if learner == nil, let monitor, PolicyEngine.edgeCounts(flow) { monitor.checkEdge(flow, context: context, engine: self) }
     }
 

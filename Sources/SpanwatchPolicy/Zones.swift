@@ -44,12 +44,16 @@ public struct Zone: Sendable, Equatable {
     public var cidrs: [CIDR]
     public var internetAllowed: Bool
     public var localDomains: [String]
+    /// A host first seen here while monitoring gets this long (microseconds) as a new device:
+    /// its ordinary flows and operations become a baseline proposal instead of alerts (nil: off).
+    public var learnNewDevices: Timestamp?
 
-    public init(name: String, cidrs: [CIDR], internetAllowed: Bool = false, localDomains: [String] = []) {
+    public init(name: String, cidrs: [CIDR], internetAllowed: Bool = false, localDomains: [String] = [], learnNewDevices: Timestamp? = nil) {
         self.name = name
         self.cidrs = cidrs
         self.internetAllowed = internetAllowed
         self.localDomains = localDomains
+        self.learnNewDevices = learnNewDevices
     }
 }
 

@@ -220,6 +220,7 @@ extension SpanwatchConfiguration {
             func beside(_ name: String) -> String { directory.isEmpty ? name : directory + "/" + name }
             if config.maintenanceFile == nil { config.maintenanceFile = beside("maintenance.yaml") }
             if config.mutesFile == nil { config.mutesFile = beside("mutes.yaml") }
+            if config.proposalPath == nil { config.proposalPath = beside("baseline-proposal.yaml") }
         }
         config.marking = try config.loadMarking()
     }

@@ -73,7 +73,8 @@ extension SpanwatchConfiguration {
         }
         if let baselineNode = top["baseline"] {
             let map = try reader.mapping(baselineNode, path: "baseline")
-            try reader.allowOnly(map, ["path", "mode", "learn_for"], path: "baseline", node: baselineNode)
+            try reader.allowOnly(map, ["path", "mode", "learn_for", "proposal"], path: "baseline", node: baselineNode)
+            if let node = map["proposal"] { config.proposalPath = try reader.string(node, path: "baseline.proposal") }
             if let node = map["path"] { config.baselinePath = try reader.string(node, path: "baseline.path") }
             if let node = map["mode"] {
                 switch try reader.string(node, path: "baseline.mode") {

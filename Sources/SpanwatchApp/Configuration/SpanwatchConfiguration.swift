@@ -47,6 +47,9 @@ public struct SpanwatchConfiguration: Sendable {
     /// Where `spanwatch maintenance add` writes windows, and the mutes file (`alerts.*_file`;
     /// by default beside the baseline).
     public var maintenanceFile: String? = nil
+    /// Where new devices' learning windows write their baseline proposal (`baseline.proposal`;
+    /// by default baseline-proposal.yaml beside the baseline).
+    public var proposalPath: String? = nil
     public var mutesFile: String? = nil
     /// Windows and mutes in force when the config was read.
     public var marking = AlertMarking()

@@ -27,4 +27,15 @@ import Testing
             .contains("'conduits[0].services' has an unknown service 'telnet'") == true)
         #expect(refusal("zones:\n  - name: external\n    cidrs: []\n")?.contains("must be a name other than 'external'") == true)
     }
+
+    /// A zone where devices come and go gives new ones a learning window; their proposal goes
+    /// beside the baseline unless `baseline.proposal` says where.
+    @Test func learnNewDevicesIsAWindowPerZone() throws {
+        let config = try configuration("zones:\n  - {name: iot, cidrs: [10.40.0.0/16], learn_new_devices: 7d}\n  - {name: ot, cidrs: [10.10.2.0/24]}\n"
+                                       + "baseline:\n  path: /var/lib/spanwatch/baseline.yaml\n")
+        #expect(config.zonePolicy.zones.map(\.learnNewDevices) == [7 * 86_400_000_000, nil])
+        #expect(config.proposalPath == "/var/lib/spanwatch/baseline-proposal.yaml")
+        #expect(refusal("zones:\n  - {name: iot, cidrs: [10.40.0.0/16], learn_new_devices: a week}\n")
+            == "f.yaml:3: 'zones[0].learn_new_devices' is not a duration: 'a week' (examples: 30s, 5m, 1h, 7d)")
+    }
 }
