@@ -2,13 +2,15 @@
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of a protocol's parsing path.
 # The Wire, JSON, Flow and Protocols sources are compiled as one module with the target in Fuzz/<Target>Fuzz.swift;
 # seeds are the TCP/UDP payloads of the shared corpus for that protocol (../shared/pcaps).
-# usage: scripts/fuzz.sh dnp3|s7comm|modbus|enip|iec104|bacnet|dns|http|mqtt [SECONDS]     (default 600)
+# usage: scripts/fuzz.sh frame|dnp3|s7comm|modbus|enip|iec104|bacnet|dns|http|mqtt [SECONDS]     (default 600)
+# (frame: the frame decoder and its tunnels; seeds are whole frames of tunnels/ and edge/)
 # Crashes land in fuzz-out/<target>/ (crash-*); turn each into a fixture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh dnp3|s7comm|modbus|enip|iec104|bacnet|dns|http|mqtt [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh frame|dnp3|s7comm|modbus|enip|iec104|bacnet|dns|http|mqtt [SECONDS]}
 seconds=${2:-600}
 case $target in
+  frame) file=FrameFuzz.swift; filter=''; corpus=(../shared/pcaps/tunnels ../shared/pcaps/edge) ;;
   dnp3) file=DNP3Fuzz.swift; filter='dnp3'; corpus=(../shared/pcaps/dnp3 ../shared/pcaps/edge) ;;
   s7comm) file=S7CommFuzz.swift; filter='tcp.port==102'; corpus=(../shared/pcaps/s7comm ../shared/pcaps/edge) ;;
   modbus) file=ModbusFuzz.swift; filter='tcp.port==502'; corpus=(../shared/pcaps/modbus) ;;
@@ -28,6 +30,24 @@ for f in Sources/SpanwatchWire/*.swift Sources/SpanwatchJSON/*.swift Sources/Spa
 done
 cp "Fuzz/$file" Fuzz/FuzzSupport.swift "$out/src/"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SpanwatchFuzz "$out"/src/*.swift -o "$out/fuzz-$target"
+if [ "$target" = frame ] && [ -z "$(ls -A "$out/seeds")" ]; then
+  # Whole frames of the classic pcap files (the first 200 of each).
+  python3 - "$out/seeds" "${corpus[@]}" <<'PY'
+import glob, os, struct, sys
+out = sys.argv[1]
+for folder in sys.argv[2:]:
+    for path in sorted(glob.glob(folder + "/*.pcap")):
+        data = open(path, "rb").read()
+        if len(data) < 24 or data[:4] not in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+            continue
+        offset, n = 24, 0
+        while offset + 16 <= len(data) and n < 200:
+            caplen = struct.unpack("<I", data[offset + 8:offset + 12])[0]
+            frame = data[offset + 16:offset + 16 + caplen]
+            open(os.path.join(out, "%s-%d" % (os.path.basename(path), n)), "wb").write(frame)
+            offset, n = offset + 16 + caplen, n + 1
+PY
+fi
 if [ -z "$(ls -A "$out/seeds")" ] && command -v tshark >/dev/null; then
   for dir in "${corpus[@]}"; do
     for pcap in "$dir"/*.pcap*; do

@@ -33,6 +33,15 @@ public final class Flow {
     public internal(set) var vlanCount: UInt8 = 0
     public internal(set) var outerVLAN: UInt16 = 0
     public internal(set) var innerVLAN: UInt16 = 0
+    /// The tunnels the flow's first packet came through (outermost first), and the outermost
+    /// IP packet's addresses, protocol and ports (EVE `tunnel`).
+    public internal(set) var tunnelCount: UInt8 = 0
+    public internal(set) var tunnels = InlineArray<4, TunnelLayer>(repeating: TunnelLayer())
+    public internal(set) var outerSourceIP = IPAddress.none
+    public internal(set) var outerDestinationIP = IPAddress.none
+    public internal(set) var outerIPProtocol: UInt8 = 0
+    public internal(set) var outerSourcePort: UInt16 = 0
+    public internal(set) var outerDestinationPort: UInt16 = 0
     public internal(set) var hasEthernet = false
     public internal(set) var clientMAC = MACAddress(raw: 0)
     public internal(set) var serverMAC = MACAddress(raw: 0)
@@ -168,6 +177,7 @@ public final class Flow {
         anomalies = 0; anomaliesSuppressed = 0; anomaliesSuppressedSinceWritten = 0
         hasEthernet = false
         vlanCount = 0; outerVLAN = 0; innerVLAN = 0
+        tunnelCount = 0
         icmpType = 0; icmpCode = 0
     }
 }

@@ -43,7 +43,7 @@ final class FlowIndex {
         var h = FlowIndex.mix(key.aLow ^ seed0, key.bLow ^ 0x9E37_79B9_7F4A_7C15)
         h ^= FlowIndex.mix(key.aHigh ^ seed1, key.bHigh ^ 0xC2B2_AE3D_27D4_EB4F)
         let ports = UInt64(key.aPort) << 48 | UInt64(key.bPort) << 32 | UInt64(key.vlans)
-        let rest = UInt64(key.ipProtocol) << 8 | (key.isIPv6 ? 1 : 0)
+        let rest = UInt64(key.tunnel) << 32 | UInt64(key.ipProtocol) << 8 | (key.isIPv6 ? 1 : 0)
         h = FlowIndex.mix(h ^ ports ^ seed0, rest ^ seed1 ^ 0x1656_67B1_9E37_79F9)
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }

@@ -13,6 +13,9 @@ public struct FlowKey: Hashable, Sendable {
     public var isIPv6: Bool
     /// Outer VLAN id << 16 | inner VLAN id.
     public var vlans: UInt32
+    /// The tunnels' identity (VNI, ERSPAN session, GRE key; 0 outside tunnels): the same inner
+    /// addresses in two tunnels are two flows.
+    public var tunnel: UInt32 = 0
 
     /// Builds the key for a frame; `sourceIsA` tells whether the frame's source is endpoint A.
     public init(frame: DecodedFrame, sourceIsA: inout Bool) {
@@ -30,6 +33,7 @@ public struct FlowKey: Hashable, Sendable {
         ipProtocol = frame.ipProtocol
         isIPv6 = frame.network == .ipv6
         vlans = UInt32(frame.outerVLAN) << 16 | UInt32(frame.innerVLAN)
+        tunnel = frame.tunnelCount > 0 ? frame.tunnelIdentity : 0
     }
 
     public init(a: IPAddress, aPort: UInt16, b: IPAddress, bPort: UInt16, ipProtocol: UInt8, vlans: UInt32 = 0) {

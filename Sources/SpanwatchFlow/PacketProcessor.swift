@@ -221,6 +221,15 @@ public final class PacketProcessor: AppEventEmitter {
         flow.ipProtocol = frame.ipProtocol
         flow.transport = frame.transport
         flow.vlanCount = frame.vlanCount
+        flow.tunnelCount = frame.tunnelCount
+        if frame.tunnelCount > 0 {
+            flow.tunnels = frame.tunnels
+            flow.outerSourceIP = frame.outerSourceIP
+            flow.outerDestinationIP = frame.outerDestinationIP
+            flow.outerIPProtocol = frame.outerIPProtocol
+            flow.outerSourcePort = frame.outerSourcePort
+            flow.outerDestinationPort = frame.outerDestinationPort
+        }
         flow.outerVLAN = frame.outerVLAN
         flow.innerVLAN = frame.innerVLAN
         flow.hasEthernet = frame.hasEthernet
@@ -293,7 +302,7 @@ public final class PacketProcessor: AppEventEmitter {
     static func flowId(key: FlowKey, start: Timestamp) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
         for v in [key.aHigh, key.aLow, key.bHigh, key.bLow, UInt64(key.aPort) << 16 | UInt64(key.bPort),
-                  UInt64(key.ipProtocol) << 32 | UInt64(key.vlans), UInt64(bitPattern: start)] {
+                  UInt64(key.ipProtocol) << 32 | UInt64(key.vlans) ^ UInt64(key.tunnel) << 40, UInt64(bitPattern: start)] {
             h ^= v &+ 0x9E37_79B9_7F4A_7C15 &+ (h << 6) &+ (h >> 2)
             h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
             h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB

@@ -105,6 +105,7 @@ public final class EveFormatter {
         builder.beginObject("spanwatch")
         builder.field("seq", sequence)
         builder.field("event_id", sensorName, colon: sequence)
+        if let flow, flow.tunnelCount > 0 { writeTunnels(flow, into: builder) }
         if case .anomaly(let anomaly)? = body {
             if anomaly.kind == .stream {
                 if let sequenceNumber = anomaly.sequence {
@@ -229,6 +230,34 @@ public final class EveFormatter {
         }
         if let app = flow.appProto.eveName { builder.field("app_proto", app) }
         builder.field("community_id", flow.communityID)
+        // Suricata's `tunnel`: the outermost IP packet of an encapsulated flow.
+        if flow.tunnelCount > 0, flow.outerSourceIP != .none {
+            builder.beginObject("tunnel")
+            builder.field("src_ip", ip: flow.outerSourceIP)
+            builder.field("dest_ip", ip: flow.outerDestinationIP)
+            if flow.outerIPProtocol == 6 || flow.outerIPProtocol == 17 {
+                builder.field("src_port", flow.outerSourcePort)
+                builder.field("dest_port", flow.outerDestinationPort)
+            }
+            EveFormatter.writeProtocol(flow.outerIPProtocol, into: builder)
+            builder.field("depth", flow.tunnelCount)
+            builder.endObject()
+        }
+    }
+
+    /// `spanwatch.tunnels`: each encapsulation, outermost first, with its identifier.
+    private func writeTunnels(_ flow: Flow, into builder: JSONLineBuilder) {
+        builder.beginArray("tunnels")
+        for index in 0..<Int(flow.tunnelCount) {
+            let layer = flow.tunnels[index]
+            builder.beginObject()
+            builder.field("type", layer.type.name)
+            if layer.hasIdentifier, let name = layer.type.identifierName { builder.field(name, layer.identifier) }
+            if layer.version > 0 { builder.field("version", layer.version) }
+            if layer.type == .erspan2 || layer.type == .erspan3 { builder.field("vlan", layer.vlan) }
+            builder.endObject()
+        }
+        builder.endArray()
     }
 
     private func writeVLAN(_ flow: Flow, into builder: JSONLineBuilder) {
@@ -312,6 +341,8 @@ public final class EveFormatter {
         case 58: "IPv6-ICMP"
         case 132: "SCTP"
         case 47: "GRE"
+        case 4: "IPv4"  // IP in IP (IANA keywords, as Suricata writes them)
+        case 41: "IPv6"
         case 50: "ESP"
         case 51: "AH"
         default: String(number)

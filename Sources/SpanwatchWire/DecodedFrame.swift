@@ -1,6 +1,6 @@
 /// The layer at which decoding stopped, or which a fact belongs to.
 public enum WireLayer: UInt8, Sendable, CustomStringConvertible {
-    case link, vlan, ipv4, ipv6, ipv6Extension, tcp, udp, icmp, icmpv6
+    case link, vlan, ipv4, ipv6, ipv6Extension, tcp, udp, icmp, icmpv6, tunnel
 
     public var description: String {
         switch self {
@@ -13,6 +13,7 @@ public enum WireLayer: UInt8, Sendable, CustomStringConvertible {
         case .udp: "udp"
         case .icmp: "icmp"
         case .icmpv6: "icmpv6"
+        case .tunnel: "tunnel"
         }
     }
 }
@@ -32,6 +33,7 @@ public struct DecodeStop: Sendable, Equatable {
         case invalidLength
         case tooManyExtensionHeaders
         case tooManyVLANTags
+        case tooManyTunnels
     }
 
     public var layer: WireLayer
@@ -73,6 +75,8 @@ public struct DecodeStop: Sendable, Equatable {
         case (.udp, .invalidLength): "udp.invalid_length"
         case (.icmp, .truncated): "icmp.truncated"
         case (.icmpv6, .truncated): "icmpv6.truncated"
+        case (.tunnel, .truncated): "tunnel.truncated"
+        case (.tunnel, .tooManyTunnels): "tunnel.too_deep"
         default: "\(layer).malformed"
         }
     }
@@ -153,9 +157,58 @@ public struct DecodedFrame: Sendable {
     /// Why decoding stopped early, or nil when every layer present was decoded.
     public var stop: DecodeStop? = nil
 
+    // Tunnels: the layers the packet came through, outermost first (the fields above describe
+    // the innermost packet), and the outermost IP packet (EVE `tunnel`).
+    public static let maximumTunnels = 4
+    public var tunnelCount: UInt8 = 0
+    public var tunnels = InlineArray<4, TunnelLayer>(repeating: TunnelLayer())
+    public var outerSourceIP = IPAddress.none
+    public var outerDestinationIP = IPAddress.none
+    public var outerIPProtocol: UInt8 = 0
+    public var outerSourcePort: UInt16 = 0
+    public var outerDestinationPort: UInt16 = 0
+
     public init() {}
 
     public mutating func reset() { self = DecodedFrame() }
+
+    /// A tunnel identity for the flow key: inner flows of two virtual networks or mirror
+    /// sessions with the same inner addresses (two VXLAN/GENEVE VNIs, two ERSPAN sessions) stay
+    /// apart. Not GRE keys (a mirroring GRE tunnel may key each direction differently: both
+    /// directions are one flow) nor MPLS labels (per hop). 0 without one.
+    public var tunnelIdentity: UInt32 {
+        var identity: UInt32 = 0
+        for index in 0..<Int(tunnelCount) where tunnels[index].hasIdentifier && tunnels[index].type.separatesFlows {
+            identity = (identity &* 0x01000193) ^ (UInt32(tunnels[index].type.rawValue) << 24 | tunnels[index].identifier) &+ 1
+        }
+        return identity
+    }
+
+    /// Entering an encapsulated packet: what described the outer one is cleared (the link layer
+    /// stays unless an inner Ethernet frame replaces it; tunnels are kept).
+    mutating func enterTunnel(_ layer: TunnelLayer) {
+        if tunnelCount == 0 && (network == .ipv4 || network == .ipv6) {
+            outerSourceIP = sourceIP
+            outerDestinationIP = destinationIP
+            outerIPProtocol = ipProtocol
+            outerSourcePort = hasPorts ? sourcePort : 0
+            outerDestinationPort = hasPorts ? destinationPort : 0
+        }
+        tunnels[Int(tunnelCount)] = layer
+        tunnelCount += 1
+        network = .none; sourceIP = .none; destinationIP = .none; ipProtocol = 0; ttl = 0
+        ipOptionsLength = 0; ipv6ExtensionHeaderCount = 0
+        isFragment = false; isNonFirstFragment = false; fragmentOffset = 0; moreFragments = false
+        transport = .none; sourcePort = 0; destinationPort = 0
+        tcpSequence = 0; tcpAcknowledgement = 0; tcpFlags = TCPFlags(); tcpWindow = 0; tcpMSS = 0; tcpWindowScale = 0xFF
+        tcpSACKPermitted = false; tcpOptionsMalformed = false; icmpType = 0; icmpCode = 0
+        payloadOffset = 0; payloadLength = 0; payloadWireLength = 0
+    }
+
+    /// An inner Ethernet frame: its MACs and VLANs are the packet's.
+    mutating func enterInnerEthernet() {
+        vlanCount = 0; outerVLAN = 0; innerVLAN = 0
+    }
 
     public var hasPorts: Bool { transport == .tcp || transport == .udp }
 }

@@ -18,16 +18,17 @@ public enum Ethernet {
 
     /// Decodes the Ethernet header and any VLAN tags; returns the offset of the L3 header,
     /// or nil when decoding stopped (recorded in `frame.stop`).
-    public static func decode(_ bytes: RawSpan, into frame: inout DecodedFrame, snapped: Bool) -> Int? {
-        guard bytes.byteCount >= headerLength else {
-            frame.stop = DecodeStop(layer: .link, reason: snapped ? .snaplen : .truncated,
-                                    required: headerLength, available: bytes.byteCount)
+    /// `start`: where the frame begins (an Ethernet frame inside a tunnel starts past its header).
+    public static func decode(_ bytes: RawSpan, at start: Int = 0, into frame: inout DecodedFrame, snapped: Bool) -> Int? {
+        guard bytes.byteCount - start >= headerLength else {
+            frame.stop = DecodeStop(layer: start == 0 ? .link : .tunnel, reason: snapped ? .snaplen : .truncated,
+                                    required: headerLength, available: bytes.byteCount - start)
             return nil
         }
         frame.hasEthernet = true
-        frame.destinationMAC = MACAddress(bytes, at: destinationOffset)
-        frame.sourceMAC = MACAddress(bytes, at: sourceOffset)
-        return decodeVLANTags(bytes, from: headerLength, etherType: bytes.u16be(etherTypeOffset), into: &frame, snapped: snapped)
+        frame.destinationMAC = MACAddress(bytes, at: start + destinationOffset)
+        frame.sourceMAC = MACAddress(bytes, at: start + sourceOffset)
+        return decodeVLANTags(bytes, from: start + headerLength, etherType: bytes.u16be(start + etherTypeOffset), into: &frame, snapped: snapped)
     }
 
     /// Follows 802.1Q/802.1ad tags from `start` (where a tag's TCI starts when `etherType` is a

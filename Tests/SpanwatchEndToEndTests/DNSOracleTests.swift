@@ -26,7 +26,6 @@ import Testing
             "the only question's name is longer than 255 bytes: spanwatch reports dns.name_too_long and keeps no question; "
             + "tshark reads a question type 0 out of the bytes after it."),
         "edge/dns-fddi-tcp-inverse-query.pcap": (["query -: tshark 1, spanwatch 0", "response A NOERROR: tshark 1, spanwatch 0"], "an FDDI capture (link type 10): spanwatch does not decode FDDI framing."),
-        "edge/dns-vxlan-triple.pcap": (["query A: tshark 1, spanwatch 0"], "DNS inside three layers of VXLAN: spanwatch does not decapsulate tunnels."),
         "edge/dns-tcp-port-1053-huge-query.pcap": (["query TXT: tshark 1, spanwatch 0"],
             "DNS over TCP on port 1053 with a 16 KB query whose names are all longer than 255 bytes: off the DNS ports only a "
             + "well-formed message is taken for DNS; tshark was told the port is DNS (Decode As)."),
