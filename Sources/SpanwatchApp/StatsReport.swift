@@ -70,6 +70,11 @@ public enum StatsReport {
             "evicted_established": t.evictedEstablished, "shutdown": t.flushedAtShutdown, "reused": t.reused, "peak_active": UInt64(t.peakActive),
         ]))
         sections.append(StatsEvent.Section("tcp", ["reassembly_gaps": c.reassemblyGaps, "overlap_different_data": c.overlapsDifferent]))
+        let d = processor.fragmentCounters
+        sections.append(StatsEvent.Section("defrag", [
+            "fragments": d.fragments, "reassembled": d.reassembled, "timeouts": d.timedOut, "memcap": d.evictedMemcap,
+            "overlaps_different_data": d.overlaps, "dropped": d.dropped, "pending_bytes": UInt64(max(d.pendingBytes, 0)),
+        ]))
         // Loss upstream of the kernel (a SPAN port drops in the switch): ACKed data never seen.
         sections.append(StatsEvent.Section("capture_loss", [
             "acks": c.acknowledgements, "acks_of_unseen_data": c.acknowledgedUnseen, "unseen_bytes": c.acknowledgedUnseenBytes,

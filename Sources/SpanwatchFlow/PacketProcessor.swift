@@ -14,6 +14,8 @@ public struct EngineConfiguration: Sendable {
     public var anomalySampling = AnomalySampling()
     /// Address → name learned from DNS answers (`dns_name` on later flows).
     public var dnsCache = DNSCache.Limits()
+    /// IP fragment reassembly: memory, timeout, fragments per datagram, overlap policies.
+    public var fragments = FragmentLimits()
     public init(protocols: ProtocolRegistry) {
         self.protocols = protocols
     }
@@ -96,9 +98,20 @@ public final class PacketProcessor: AppEventEmitter {
         servicePorts = PacketProcessor.wellKnownServicePorts.union(configuration.protocols.servicePorts)
         dnsCache = DNSCache(limits: configuration.dnsCache)
         sessionContext = SessionContext(limits: configuration.sessions, dnsCache: dnsCache)
+        fragments = FragmentReassembler(limits: configuration.fragments)
     }
 
     let sessionContext: SessionContext
+    /// IP fragments waiting for the rest of their datagram.
+    let fragments: FragmentReassembler
+    /// IP fragment reassembly's counters.
+    public var fragmentCounters: FragmentReassembler.Counters {
+        var counters = fragments.counters
+        counters.pendingBytes = fragments.memory
+        return counters
+    }
+    /// A reassembled datagram going through `process` (counted as its fragments were).
+    var injecting = false
 
     @inline(__always)
     public func wants(_ type: EventType) -> Bool { wantedTypes.contains(type) }
@@ -109,13 +122,16 @@ public final class PacketProcessor: AppEventEmitter {
         now = timestamp
         currentPcapCount = pcapCount
         currentInterface = interface
-        counters.packets += 1
-        counters.bytes += UInt64(wireLength)
+        if !injecting {
+            counters.packets += 1
+            counters.bytes += UInt64(wireLength)
+        }
         FrameDecoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &frame)
 
         if now - lastExpiry >= 1_000_000 || now < lastExpiry {
             lastExpiry = now
             table.expire(now: now, onEnd: endFlow)
+            fragments.expire(now: now)
             observer?.clockAdvanced(to: now)
         }
 
@@ -133,6 +149,13 @@ public final class PacketProcessor: AppEventEmitter {
         case .ipv6: counters.ipv6 += 1
         default:
             counters.nonIP += 1
+            return
+        }
+        // An IP fragment waits for its datagram; the whole datagram goes on as one packet.
+        // (A fragment inside a tunnel is counted and skipped: its outer headers would need
+        // rewriting too.)
+        if frame.isFragment && frame.tunnelCount == 0 {
+            reassemble(bytes, linkType: linkType, timestamp: timestamp, pcapCount: pcapCount)
             return
         }
         if frame.isNonFirstFragment {
@@ -206,6 +229,7 @@ public final class PacketProcessor: AppEventEmitter {
         now = time
         lastExpiry = time
         table.expire(now: time, onEnd: endFlow)
+        fragments.expire(now: time)
         observer?.clockAdvanced(to: time)
     }
 
@@ -517,6 +541,38 @@ public final class PacketProcessor: AppEventEmitter {
     }
 
     // MARK: - Events
+
+    private func reassemble(_ bytes: RawSpan, linkType: LinkType, timestamp: Timestamp, pcapCount: UInt64) {
+        let (findings, complete) = fragments.add(bytes, frame: frame, linkType: linkType, interface: currentInterface, at: timestamp)
+        let v6 = frame.network == .ipv6
+        for finding in findings { reportAnomaly(finding.name(v6), layer: v6 ? "ipv6" : "ipv4") }
+        guard complete else { return }
+        injecting = true
+        defer { injecting = false }
+        let linkType = fragments.outputLinkType, interface = fragments.outputInterface
+        let whole = fragments.output
+        whole.withUnsafeBytes { raw in
+            process(raw.bytes, linkType: linkType, wireLength: whole.count, timestamp: timestamp, pcapCount: pcapCount, interface: interface)
+        }
+    }
+
+    /// A named anomaly of the current frame (rate-limited as decode anomalies are).
+    private func reportAnomaly(_ name: String, layer: String) {
+        if now - anomalyWindowStart >= 1_000_000 || now < anomalyWindowStart {
+            anomalyWindowStart = now
+            anomaliesInWindow = 0
+        }
+        counters.invalid += 1
+        guard anomaliesInWindow < configuration.anomalyRateLimit else {
+            counters.anomaliesSuppressed += 1
+            return
+        }
+        anomaliesInWindow += 1
+        var event = AnomalyEvent(kind: .decode, event: name, layer: layer)
+        event.sourceIP = frame.sourceIP
+        event.destinationIP = frame.destinationIP
+        emit(EventContext(timestamp: now, pcapCount: currentPcapCount, interface: currentInterface, flow: nil), .anomaly(event))
+    }
 
     private func reportDecodeAnomaly(_ stop: DecodeStop) {
         // A flood of malformed frames must not become a flood of events: a per-second budget.

@@ -47,6 +47,8 @@ public struct Zone: Sendable, Equatable {
     /// A host first seen here while monitoring gets this long (microseconds) as a new device:
     /// its ordinary flows and operations become a baseline proposal instead of alerts (nil: off).
     public var learnNewDevices: Timestamp?
+    /// How its hosts resolve overlapping IP fragments (Suricata's host-os-policy); nil: the default.
+    public var fragmentPolicy: FragmentPolicy? = nil
 
     public init(name: String, cidrs: [CIDR], internetAllowed: Bool = false, localDomains: [String] = [], learnNewDevices: Timestamp? = nil) {
         self.name = name

@@ -132,6 +132,16 @@ public struct DecodedFrame: Sendable {
     public var isNonFirstFragment = false
     public var fragmentOffset: UInt16 = 0
     public var moreFragments = false
+    /// Where the (innermost) IP header starts, and for fragments what reassembly needs: the
+    /// datagram id, where the fragment's data lies, and for IPv6 the fragment header's offset,
+    /// the header it names next and the offset of the field that names it.
+    public var ipHeaderOffset = 0
+    public var ipIdentification: UInt32 = 0
+    public var fragmentDataOffset = 0
+    public var fragmentDataEnd = 0
+    public var fragmentHeaderOffset = 0
+    public var fragmentNextHeader: UInt8 = 0
+    public var fragmentNextHeaderField = 0
 
     // Transport layer
     public var transport: TransportLayer = .none

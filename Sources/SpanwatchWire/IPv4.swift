@@ -58,6 +58,8 @@ public enum IPv4 {
         frame.fragmentOffset = flagsAndFragment & fragmentOffsetMask
         frame.isFragment = frame.moreFragments || frame.fragmentOffset != 0
         frame.isNonFirstFragment = frame.fragmentOffset != 0
+        frame.ipHeaderOffset = offset
+        frame.ipIdentification = UInt32(bytes.u16be(offset + 4))
 
         let totalLength = Int(bytes.u16be(offset + totalLengthOffset))
         // TSO/GRO on the capturing host can leave total length 0: trust the capture then.
@@ -74,6 +76,8 @@ public enum IPv4 {
             }
             end = bytes.byteCount
         }
+        frame.fragmentDataOffset = offset + headerLength
+        frame.fragmentDataEnd = end
         return (offset + headerLength, end, offset + (totalLength == 0 ? available : totalLength))
     }
 }

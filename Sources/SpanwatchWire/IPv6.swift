@@ -62,7 +62,9 @@ public enum IPv6 {
             end = bytes.byteCount
         }
 
+        frame.ipHeaderOffset = offset
         var next = bytes.u8(offset + nextHeaderOffset)
+        var nextField = offset + nextHeaderOffset
         var cursor = offset + headerLength
         while true {
             switch next {
@@ -85,6 +87,12 @@ public enum IPv6 {
                     // An atomic fragment (offset 0, M clear) is a whole packet (RFC 6946).
                     frame.isFragment = frame.fragmentOffset != 0 || frame.moreFragments
                     frame.isNonFirstFragment = frame.fragmentOffset != 0
+                    frame.ipIdentification = bytes.u32be(cursor + 4)
+                    frame.fragmentHeaderOffset = cursor
+                    frame.fragmentNextHeader = bytes.u8(cursor)
+                    frame.fragmentNextHeaderField = nextField
+                    frame.fragmentDataOffset = cursor + fragmentHeaderLength
+                    frame.fragmentDataEnd = end
                 case authentication:
                     length = (Int(bytes.u8(cursor + 1)) + 2) * 4
                 default:
@@ -96,6 +104,7 @@ public enum IPv6 {
                 }
                 frame.ipv6ExtensionHeaderCount += 1
                 next = bytes.u8(cursor)
+                nextField = cursor
                 cursor += length
                 if frame.isNonFirstFragment {
                     frame.ipProtocol = next

@@ -22,9 +22,10 @@ import Testing
         "http/zeek-100-continue.pcap": (["response 100: tshark 1, spanwatch 0"],
             "tshark counts the interim 100 Continue as a response; spanwatch follows it and reports the transaction once, with "
             + "its final status."),
-        "http/zeek-bro-org.pcap": (["request GET: tshark 31, spanwatch 30"],
-            "a request lost in a TCP gap (frame 179): spanwatch reports stream.reassembly_gap and resynchronises on the next "
-            + "request; tshark reads the request from the bytes it has."),
+        "http/zeek-bro-org.pcap": (["response 200: tshark 30, spanwatch 31"],
+            "the response to GET /js/jquery.cycle.all.min.js loses body bytes to a TCP gap (frame 179): spanwatch writes the "
+            + "transaction with its status and the body bytes it saw (stream.reassembly_gap); tshark cannot reassemble that PDU "
+            + "and counts no response."),
         "http/zeek-methods.pcap": (["request OPTIONS: tshark 3, spanwatch 2"],
             "frame 34 starts a connection with 'OPTIONS' alone on its request line (no target, no version): a first line that "
             + "names no HTTP version does not make a connection HTTP for spanwatch; tshark decodes port 80 as HTTP."),

@@ -6,14 +6,30 @@ import Yams
 
 extension SpanwatchConfiguration {
     /// `limits:` the engine's bounds, and each protocol's own (declared in its folder).
+    static func fragmentPolicy(_ node: Node, path: String, reader: ConfigReader) throws(ConfigurationError) -> FragmentPolicy {
+        let text = try reader.string(node, path: path)
+        guard let policy = FragmentPolicy(rawValue: text) else {
+            throw ConfigurationError("\(reader.at(node)): '\(path)' must be one of \(FragmentPolicy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+        }
+        return policy
+    }
+
     static func readLimits(_ limits: Node, reader: ConfigReader, into config: inout SpanwatchConfiguration) throws(ConfigurationError) {
         let map = try reader.mapping(limits, path: "limits")
         let protocolLimits = ProtocolRegistry.standard.limits
-        try reader.allowOnly(map, Set(["flows", "flow_memcap", "reassembly", "dns_cache_entries", "anomaly_rate", "anomaly_sampling"]
+        try reader.allowOnly(map, Set(["flows", "flow_memcap", "reassembly", "dns_cache_entries", "anomaly_rate", "anomaly_sampling",
+                                       "fragment_memcap", "fragments_per_datagram", "fragment_policy"]
                                       + protocolLimits.map(\.key)),
                              path: "limits", node: limits)
         if let node = map["flows"] { config.engine.flowTable.maximumFlows = try reader.positive(node, path: "limits.flows") }
         if let node = map["flow_memcap"] { config.engine.flowTable.memcap = try reader.size(node, path: "limits.flow_memcap") }
+        // IP fragment reassembly: memory for incomplete datagrams, fragments per datagram, and
+        // the overlap policy of hosts in no zone that sets one.
+        if let node = map["fragment_memcap"] { config.engine.fragments.memoryBytes = try reader.size(node, path: "limits.fragment_memcap") }
+        if let node = map["fragments_per_datagram"] {
+            config.engine.fragments.maximumFragments = min(try reader.positive(node, path: "limits.fragments_per_datagram"), 255)
+        }
+        if let node = map["fragment_policy"] { config.engine.fragments.defaultPolicy = try fragmentPolicy(node, path: "limits.fragment_policy", reader: reader) }
         // Each protocol's own caps (its descriptor declares them).
         for limit in protocolLimits {
             guard let node = map[limit.key] else { continue }

@@ -90,6 +90,10 @@ public struct SpanwatchConfiguration: Sendable {
         if let timeouts = top["timeouts"] { try readTimeouts(timeouts, reader: reader, into: &config) }
         if let community = top["community_id"] { try readCommunityID(community, reader: reader, into: &config) }
         config.zonePolicy = try parseZonePolicy(top, reader: reader)
+        // Fragment reassembly follows the receiving host's zone.
+        config.engine.fragments.policies = config.zonePolicy.zones.flatMap { zone in
+            zone.fragmentPolicy.map { policy in zone.cidrs.map { FragmentPolicyRule(network: $0.network, prefixLength: $0.prefixLength, policy: policy) } } ?? []
+        }
         try parsePolicySettings(top, reader: reader, into: &config)
         try parseMarking(top, reader: reader, into: &config)
         if let metrics = top["metrics"] { try readMetrics(metrics, reader: reader, into: &config) }

@@ -13,7 +13,7 @@ extension SpanwatchConfiguration {
             for (index, item) in items.enumerated() {
                 let path = "zones[\(index)]"
                 let map = try reader.mapping(item, path: path)
-                try reader.allowOnly(map, ["name", "cidrs", "internet", "local_domains", "learn_new_devices"], path: path, node: item)
+                try reader.allowOnly(map, ["name", "cidrs", "internet", "local_domains", "learn_new_devices", "fragment_policy"], path: path, node: item)
                 guard let nameNode = map["name"] else { throw ConfigurationError("\(reader.at(item)): '\(path).name' is missing") }
                 let name = try reader.string(nameNode, path: "\(path).name")
                 guard !name.isEmpty, name != ZonePolicy.external else {
@@ -37,7 +37,11 @@ extension SpanwatchConfiguration {
                 let learning = try map["learn_new_devices"].map { node throws(ConfigurationError) in
                     try reader.duration(node, path: "\(path).learn_new_devices") * 1_000_000
                 }
-                policy.zones.append(Zone(name: name, cidrs: cidrs, internetAllowed: internet, localDomains: domains, learnNewDevices: learning))
+                var zone = Zone(name: name, cidrs: cidrs, internetAllowed: internet, localDomains: domains, learnNewDevices: learning)
+                if let node = map["fragment_policy"] {
+                    zone.fragmentPolicy = try SpanwatchConfiguration.fragmentPolicy(node, path: "\(path).fragment_policy", reader: reader)
+                }
+                policy.zones.append(zone)
             }
         }
         if let conduitsNode = top["conduits"] {

@@ -230,6 +230,11 @@ public final class HTTPSession: AppSession {
     }
 
     private func handleHead(_ headBytes: RawSpan, side: inout Direction, isRequest: Bool, flow: Flow, emitter: AppEventEmitter) {
+        // A response whose body a gap cut short is written with what was seen of it before the
+        // next one starts (it was lost before: the next head took its place).
+        if !isRequest, currentResponseOwner != nil {
+            finishBody(&side, isRequest: false, flow: flow, emitter: emitter)
+        }
         let parsed: HTTP.Head
         switch HTTP.parseHead(headBytes) {
         case .success(let head): parsed = head

@@ -2,6 +2,7 @@ import SpanwatchApp
 import SpanwatchFlow
 import SpanwatchPolicy
 import SpanwatchProtocols
+import SpanwatchWire
 import Testing
 
 @Suite struct ZonesSectionTests {
@@ -37,5 +38,16 @@ import Testing
         #expect(config.proposalPath == "/var/lib/spanwatch/baseline-proposal.yaml")
         #expect(refusal("zones:\n  - {name: iot, cidrs: [10.40.0.0/16], learn_new_devices: a week}\n")
             == "f.yaml:3: 'zones[0].learn_new_devices' is not a duration: 'a week' (examples: 30s, 5m, 1h, 7d)")
+    }
+
+    /// Fragment reassembly follows the receiving host's zone; limits and timeout are configurable.
+    @Test func fragmentPoliciesPerZone() throws {
+        let config = try configuration("zones:\n  - {name: ot, cidrs: [10.10.2.0/24], fragment_policy: linux}\n  - {name: it, cidrs: [10.0.0.0/8]}\n"
+                                       + "limits:\n  fragment_memcap: 4MiB\n  fragments_per_datagram: 32\n  fragment_policy: bsd\ntimeouts:\n  fragments: 30s\n")
+        let fragments = config.engine.fragments
+        #expect(fragments.policy(for: IPAddress("10.10.2.7")!) == .linux && fragments.policy(for: IPAddress("10.1.1.1")!) == .bsd)
+        #expect(fragments.memoryBytes == 4 << 20 && fragments.maximumFragments == 32 && fragments.timeout == 30_000_000)
+        #expect(refusal("zones:\n  - {name: ot, cidrs: [10.10.2.0/24], fragment_policy: windows}\n")
+            == "f.yaml:3: 'zones[0].fragment_policy' must be one of first, last, bsd, linux, not 'windows'")
     }
 }
